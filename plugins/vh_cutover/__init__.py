@@ -1,0 +1,1 @@
+"""Airflow hooks, operators, triggers and rehearsal stand-ins for the virtual-human cutover."""
