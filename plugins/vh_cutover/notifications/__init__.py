@@ -1,0 +1,1 @@
+"""Telling the plan's owners, in Chinese, when something is theirs."""

@@ -1,0 +1,46 @@
+"""What a running task needs from its context: the plan, the run's settings and who approved it."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from vh_cutover.params import RunSettings, resolve_run_settings
+from vh_cutover.plan import CutoverPlan, load_plan
+
+DAG_ACTOR = "DAG"
+
+
+@functools.cache
+def current_plan() -> CutoverPlan:
+    """Return the plan this process uses, loaded once."""
+    return load_plan()
+
+
+def run_settings(context: Any) -> RunSettings:
+    """Validate the run's parameters; raises CutoverParamsError before any write."""
+    return resolve_run_settings(current_plan(), context["params"])
+
+
+def change_key(context: Any) -> str:
+    """Return the key that marks writes of this task in this run, the same on every try."""
+    ti = context["ti"]
+    return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}"
+
+
+def gate_responder(context: Any, gate_task_id: str | None) -> str:
+    """
+    Return who allowed a change: the person who answered the gate, else the DAG itself.
+
+    The gate's XCom is the HITL operator's return value, which carries ``responded_by_user``.
+    """
+    if not gate_task_id:
+        return DAG_ACTOR
+    response = context["ti"].xcom_pull(task_ids=gate_task_id)
+    if not isinstance(response, dict):
+        return DAG_ACTOR
+    user = response.get("responded_by_user") or {}
+    name, login = user.get("name"), user.get("id")
+    if name and login and name != login:
+        return f"{name}（{login}）"
+    return name or login or DAG_ACTOR

@@ -1,0 +1,1 @@
+"""Read-only step logic the DAG's TaskFlow tasks call: preflight, verification, records, summary."""

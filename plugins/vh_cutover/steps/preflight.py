@@ -1,0 +1,82 @@
+"""Preflight: every system reachable, fleet figures, and the operations-notice decision."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from vh_cutover.exceptions import CutoverStepError
+from vh_cutover.plan.models import CutoverPlan, parse_version
+
+log = logging.getLogger(__name__)
+
+
+def check_reachable(probes: Mapping[str, Callable[[], Any]]) -> dict[str, str]:
+    """
+    Run one read per system and return ``{system: "ok"}``.
+
+    :raises CutoverStepError: listing every system whose read failed, with its error.
+    """
+    failures = {}
+    for system, probe in probes.items():
+        try:
+            probe()
+        except Exception as error:  # each probe's failure is collected and reported together
+            log.warning("preflight unreachable system=%s error=%s", system, error)
+            failures[system] = str(error).splitlines()[0] if str(error) else type(error).__name__
+        else:
+            log.info("preflight reachable system=%s", system)
+    if failures:
+        detail = "；".join(f"{system}：{error}" for system, error in failures.items())
+        raise CutoverStepError(f"预检失败，以下系统不可用：{detail}。请检查对应的 Airflow 连接后清除此任务重试。")
+    return {system: "ok" for system in probes}
+
+
+def compute_fleet_figures(devices: Iterable[Mapping[str, Any]], *, model: str, module_firmware: str) -> dict[str, Any]:
+    """Count the fleet the way the plan's table does: online/offline, and below the module firmware."""
+    minimum = parse_version(module_firmware)
+    figures = {
+        "model": model,
+        "module_firmware": module_firmware,
+        "total": 0,
+        "online": 0,
+        "offline": 0,
+        "below_online": 0,
+        "below_offline": 0,
+        "below_offline_2_3_or_older": 0,
+    }
+    for device in devices:
+        if device.get("model") != model:
+            continue
+        figures["total"] += 1
+        state = "online" if device.get("online") else "offline"
+        figures[state] += 1
+        firmware = parse_version(device["firmware_version"])
+        if firmware < minimum:
+            figures[f"below_{state}"] += 1
+            if state == "offline" and firmware < (2, 4, 0):
+                figures["below_offline_2_3_or_older"] += 1
+    online = figures["online"]
+    figures["below_online_share"] = round(figures["below_online"] / online, 4) if online else 0.0
+    return figures
+
+
+def decide_ops_notice(figures: Mapping[str, Any], *, threshold: float) -> dict[str, Any]:
+    """
+    Decide whether operations must remind device users before the upgrade.
+
+    The notice is needed when the share of online devices below the module firmware reaches the
+    threshold; offline devices are not in daily use, so they do not count.
+    """
+    share = figures["below_online_share"]
+    needed = share >= threshold
+    counts = (
+        f"在线 {figures['online']} 台中有 {figures['below_online']} 台固件低于 {figures['module_firmware']}"
+        f"（占 {share:.1%}），离线 {figures['offline']} 台中有 {figures['below_offline']} 台"
+    )
+    if needed:
+        reason = f"需要运营提醒：{counts}，占比达到阈值 {threshold:.0%}。"
+    else:
+        reason = f"运营提醒取消：{counts}，占比低于阈值 {threshold:.0%}，受影响的活跃用户太少。"
+    return {"needed": needed, "share": share, "threshold": threshold, "reason": reason}
