@@ -1,0 +1,1 @@
+"""One APIRouter per stand-in system, plus the control router."""
