@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from vh_cutover.exceptions import CutoverHttpError, SystemUnreachableError
+from vh_cutover.exceptions import CutoverHttpError
 from vh_cutover.hooks.base import AsyncCutoverHttpClient, CutoverHttpHook, require_field, require_text
 
 FTT_PROD_CONN_ID = "vh_ftt_prod"
@@ -57,13 +57,11 @@ class FttHook(CutoverHttpHook):
         Return whether the environment reports itself healthy.
 
         A reclaimed environment responds 503, which is retried like any 5xx and then reported as
-        ``False``. Other failures (no response, 4xx such as a wrong token) raise, because they say
-        nothing about the environment's health.
+        ``False``. Other failures (no response, 4xx such as a wrong token) raise, because they
+        reveal nothing about the environment's health.
         """
         try:
             body = self.request_json("GET", "/health")
-        except SystemUnreachableError:
-            raise
         except CutoverHttpError as error:
             if error.status is not None and error.status >= 500:
                 self.log.warning("ftt health check system=%s healthy=false status=%s", self.system, error.status)

@@ -1,14 +1,20 @@
-"""Fixtures for hook tests: connections from environment variables and recorded retry waits."""
+"""Fixtures for hook tests: connections, recorded retry waits and the stand-ins served on loopback."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from vh_cutover.hooks import base as hooks_base
+from vh_cutover.rehearsal.app import create_app
 
 # Tiny backoff so retry tests run fast; the recorded delays are what the tests check.
 FAST_RETRY_EXTRA = {"timeout": 2, "max_retries": 2, "backoff_base": 0.01, "backoff_max": 0.05}
@@ -40,3 +46,60 @@ def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(hooks_base, "_sleep", _record)
     monkeypatch.setattr(hooks_base, "_async_sleep", _arecord)
     return delays
+
+
+REHEARSAL_TOKEN = "rehearsal-hooks-token"
+# Connection id and URL prefix of every stand-in system.
+REHEARSAL_PREFIXES = {
+    "vh_ftt_test": "/ftt/test",
+    "vh_ftt_prod": "/ftt/prod",
+    "vh_gray_rules": "/gray-rules",
+    "vh_remote_config": "/remote-config",
+    "vh_release_pipeline": "/releases",
+    "vh_device_fleet": "/fleet",
+    "vh_ota": "/ota",
+    "vh_chat": "/chat",
+}
+SERVER_START_TIMEOUT_SECONDS = 10.0
+
+
+@pytest.fixture(scope="session")
+def rehearsal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the stand-in app with uvicorn on a free loopback port and yield its base URL."""
+    app = create_app(str(tmp_path_factory.mktemp("rehearsal") / "rehearsal.sqlite3"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+
+    started_by = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while not server.started:
+        if time.monotonic() > started_by or not thread.is_alive():
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+@pytest.fixture
+def rehearsal(rehearsal_server: str, set_connection, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    """
+    Reset the stand-ins, point every ``vh_*`` connection at them and yield a client for ``/control``.
+
+    The stand-ins accept only ``REHEARSAL_TOKEN`` while the fixture is active.
+    """
+    monkeypatch.setenv("VH_REHEARSAL_TOKEN", REHEARSAL_TOKEN)
+    monkeypatch.delenv("VH_REHEARSAL_CHAT_SECRET", raising=False)
+    for conn_id, prefix in REHEARSAL_PREFIXES.items():
+        set_connection(conn_id, rehearsal_server + prefix, REHEARSAL_TOKEN)
+
+    with httpx.Client(base_url=rehearsal_server, timeout=5) as control:
+        control.post("/control/reset").raise_for_status()
+        yield control
+        control.delete("/control/faults").raise_for_status()

@@ -6,9 +6,10 @@ import asyncio
 import datetime as dt
 
 import pytest
+import requests
 import respx
 
-from vh_cutover.exceptions import CutoverHttpError, MalformedResponseError
+from vh_cutover.exceptions import CutoverHttpError, MalformedResponseError, SystemUnreachableError
 from vh_cutover.hooks.ftt import FttHook
 
 BASE_URL = "http://127.0.0.1:9/ftt/prod"
@@ -120,3 +121,9 @@ def test_reclaim_on_prod_raises_409(hook, requests_mock):
     with pytest.raises(CutoverHttpError) as excinfo:
         hook.reclaim()
     assert excinfo.value.status == 409
+
+
+def test_check_health_unreachable_raises(hook, requests_mock, recorded_sleeps):
+    requests_mock.get(f"{BASE_URL}/health", exc=requests.ConnectionError("refused"))
+    with pytest.raises(SystemUnreachableError):
+        hook.check_health()
