@@ -1,17 +1,23 @@
-"""Fixtures for trigger tests: connections, a controlled clock and recorded waits."""
+"""Fixtures for trigger tests: connections, a controlled clock and the stand-ins served on loopback."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import json
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import time_machine
+import uvicorn
 
 from vh_cutover.hooks import base as hooks_base
+from vh_cutover.rehearsal.app import create_app
 from vh_cutover.triggers import base as triggers_base
 
 START = dt.datetime(2025, 5, 28, 9, 0, tzinfo=dt.timezone.utc)
@@ -68,3 +74,45 @@ def run_trigger() -> Callable[[Any], list[Any]]:
         return asyncio.run(_collect())
 
     return _run
+
+
+REHEARSAL_TOKEN = "rehearsal-trigger-token"
+SERVER_START_TIMEOUT_SECONDS = 10.0
+
+
+@pytest.fixture(scope="session")
+def rehearsal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the stand-in app with uvicorn on a free loopback port and yield its base URL."""
+    app = create_app(str(tmp_path_factory.mktemp("rehearsal") / "rehearsal.sqlite3"))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+
+    started_by = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while not server.started:
+        if time.monotonic() > started_by or not thread.is_alive():
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+@pytest.fixture
+def rehearsal(rehearsal_server: str, set_connection, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    """Reset the stand-ins, point the polled connections at them and yield a client for ``/control``."""
+    monkeypatch.setenv("VH_REHEARSAL_TOKEN", REHEARSAL_TOKEN)
+    set_connection("vh_ftt_prod", rehearsal_server + "/ftt/prod", REHEARSAL_TOKEN)
+    set_connection("vh_release_pipeline", rehearsal_server + "/releases", REHEARSAL_TOKEN)
+    set_connection("vh_ota", rehearsal_server + "/ota", REHEARSAL_TOKEN)
+
+    with httpx.Client(base_url=rehearsal_server, timeout=5) as control:
+        control.post("/control/reset").raise_for_status()
+        yield control
+        control.delete("/control/faults").raise_for_status()
