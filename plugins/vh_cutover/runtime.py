@@ -40,7 +40,12 @@ def gate_responder(context: Any, gate_task_id: str | None) -> str:
     if not isinstance(response, dict):
         return DAG_ACTOR
     user = response.get("responded_by_user") or {}
-    name, login = user.get("name"), user.get("id")
-    if name and login and name != login:
-        return f"{name}（{login}）"
+    return person_label(user.get("id"), user.get("name"))
+
+
+def person_label(login: str | None, name: str | None = None) -> str:
+    """Return ``王宇（wangyu）`` for a login of the plan, else whatever identifies the user."""
+    people = current_plan().people
+    if login in people:
+        return f"{people[login]}（{login}）"
     return name or login or DAG_ACTOR

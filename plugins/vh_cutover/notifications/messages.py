@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from vh_cutover.audit import OUTCOME_LABELS
 from vh_cutover.plan.models import CutoverPlan
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _names(plan: CutoverPlan, logins: Iterable[str]) -> str:
@@ -83,8 +88,9 @@ def summary(plan: CutoverPlan, *, state: str, records: list[Mapping[str, Any]], 
     lines += ["", "#### 变更记录"]
     for record in records:
         lines.append(
-            f"- {record['at']} {record['system']} {record['key']}：{OUTCOME_LABELS.get(record['outcome'], record['outcome'])}，"
-            f"{record['before']} → {record['after']}（{record['actor']}，任务 {record['task_id']}）"
+            f"- {record['system']} {record['key']}：{OUTCOME_LABELS.get(record['outcome'], record['outcome'])}，"
+            f"`{_json(record['before'])}` → `{_json(record['after'])}`"
+            f"（{record['actor']}，任务 {record['task_id']} 第 {record['try_number']} 次尝试，{record['at']}）"
         )
     if not records:
         lines.append("- 无")

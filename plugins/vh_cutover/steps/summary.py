@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 
@@ -10,9 +12,17 @@ from vh_cutover.audit import AUDIT_XCOM_KEY
 from vh_cutover.operators.change import CutoverChangeOperator
 from vh_cutover.operators.release import BackendReleaseOperator
 from vh_cutover.plan.models import CutoverPlan
-from vh_cutover.runtime import run_settings
+from vh_cutover.runtime import person_label, run_settings
 
 ROLLBACK_OPTION = "回滚到测试环境"
+
+
+def local_time(value: Any, plan: CutoverPlan) -> str:
+    """Format a UTC time (datetime or ISO string) in the plan's timezone, to the second."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(ZoneInfo(plan.timezone)).strftime("%m-%d %H:%M:%S")
 
 
 def _pull(ti: Any, task_id: str, key: str = "return_value") -> Any:
@@ -39,17 +49,19 @@ def collect(context: Any, plan: CutoverPlan) -> dict[str, Any]:
             if isinstance(answer, dict) and answer.get("chosen_options"):
                 user = answer.get("responded_by_user") or {}
                 timeline.append(
-                    f"{answer.get('responded_at')} {task.task_display_name}：{user.get('name') or user.get('id')} "
-                    f"选择“{'、'.join(answer['chosen_options'])}”"
+                    f"{local_time(answer.get('responded_at'), plan)} {task.task_display_name}："
+                    f"{person_label(user.get('id'), user.get('name'))} 选择“{'、'.join(answer['chosen_options'])}”"
                 )
                 rolled_back = rolled_back or ROLLBACK_OPTION in answer["chosen_options"]
 
     upgrade = _pull(ti, "ftt_upgrade.wait_for_ftt_upgrade")
     if isinstance(upgrade, dict):
-        timeline.append(f"{upgrade.get('finished_at') or '运行前已完成'} FTT生产环境升级到 {upgrade.get('version')}")
+        finished = local_time(upgrade.get("finished_at"), plan) if upgrade.get("finished_at") else "运行开始前"
+        timeline.append(f"{finished} FTT生产环境升级到 {upgrade.get('version')}")
     for record in records:
         if record["outcome"] in ("changed", "applied_by_earlier_try", "dry_run"):
-            timeline.append(f"{record['at']} {record['system']} {record['key']} 由 {record['actor']} 修改")
+            verb = "将修改（演练）" if record["outcome"] == "dry_run" else "修改"
+            timeline.append(f"{local_time(record['at'], plan)} {record['system']} {record['key']} 由 {record['actor']} {verb}")
     timeline.sort()
 
     if run_settings(context).dry_run:

@@ -1,0 +1,140 @@
+"""A small client of the Airflow REST API and the stand-ins' control API, as the e2e tests use them."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DAG_ID = "vh_cutover_528"
+FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
+
+
+class AirflowClient:
+    """REST calls as the plan's people; each person logs in with their own password."""
+
+    def __init__(self, base_url: str, passwords_file: Path) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.passwords = json.loads(passwords_file.read_text())
+        self._tokens: dict[str, str] = {}
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            response = self.http.post("/auth/token", json={"username": user, "password": self.passwords[user]})
+            response.raise_for_status()
+            self._tokens[user] = response.json()["access_token"]
+        return self._tokens[user]
+
+    def request(self, method: str, path: str, *, user: str = "wangyu", **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token(user)}"}
+        return self.http.request(method, path, headers=headers, **kwargs)
+
+    def run_path(self, run_id: str) -> str:
+        return f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
+
+    def trigger(self, conf: dict[str, Any], *, user: str = "wangyu") -> httpx.Response:
+        return self.request("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", user=user,
+                            json={"logical_date": None, "conf": conf})
+
+    def run_state(self, run_id: str) -> str:
+        response = self.request("GET", self.run_path(run_id))
+        response.raise_for_status()
+        return response.json()["state"]
+
+    def task_states(self, run_id: str) -> dict[str, str | None]:
+        response = self.request("GET", f"{self.run_path(run_id)}/taskInstances", params={"limit": 100})
+        response.raise_for_status()
+        return {ti["task_id"]: ti["state"] for ti in response.json()["task_instances"]}
+
+    def task_instance(self, run_id: str, task_id: str) -> dict[str, Any]:
+        response = self.request("GET", f"{self.run_path(run_id)}/taskInstances/{task_id}")
+        response.raise_for_status()
+        return response.json()
+
+    def xcom(self, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        response = self.request("GET", f"{self.run_path(run_id)}/taskInstances/{task_id}/xcomEntries/{key}",
+                                params={"deserialize": True, "stringify": False})
+        response.raise_for_status()
+        return response.json()["value"]
+
+    def wait_for_task(self, run_id: str, task_id: str, states: Iterable[str], *, timeout: float = 180) -> str:
+        wanted = set(states)
+        deadline = time.monotonic() + timeout
+        state = None
+        while time.monotonic() < deadline:
+            state = self.task_states(run_id).get(task_id)
+            if state in wanted:
+                return state
+            if state in FINISHED - wanted:
+                raise AssertionError(f"{task_id} ended {state}, expected {sorted(wanted)}: {self.task_states(run_id)}")
+            time.sleep(1)
+        raise AssertionError(f"{task_id} still {state} after {timeout}s, expected {sorted(wanted)}")
+
+    def wait_for_run(self, run_id: str, *, timeout: float = 300) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.run_state(run_id)
+            if state in ("success", "failed"):
+                return state
+            time.sleep(1)
+        raise AssertionError(f"run {run_id} not finished after {timeout}s: {self.task_states(run_id)}")
+
+    def answer_gate(self, run_id: str, task_id: str, option: str, *, user: str) -> httpx.Response:
+        return self.request(
+            "PATCH", f"{self.run_path(run_id)}/taskInstances/{task_id}/-1/hitlDetails", user=user,
+            json={"chosen_options": [option], "params_input": {}},
+        )
+
+    def clear_tasks(self, run_id: str, task_ids: list[str], *, include_downstream: bool = False) -> httpx.Response:
+        response = self.request(
+            "POST", f"/api/v2/dags/{DAG_ID}/clearTaskInstances",
+            json={"dry_run": False, "dag_run_id": run_id, "task_ids": task_ids, "only_failed": False,
+                  "include_downstream": include_downstream, "reset_dag_runs": True},
+        )
+        response.raise_for_status()
+        return response
+
+
+class StandIns:
+    """The rehearsal control API: the vendor's and the OTA team's side of the rehearsal."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=f"{base_url.rstrip('/')}/rehearsal", timeout=30)
+
+    def post(self, path: str, body: Any = None) -> dict[str, Any]:
+        response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self.post("/control/reset")
+
+    def state(self) -> dict[str, Any]:
+        return self.http.get("/control/state").raise_for_status().json()
+
+    def write_count(self) -> int:
+        return self.http.get("/control/writes").raise_for_status().json()["count"]
+
+    def writes(self) -> list[dict[str, Any]]:
+        return self.http.get("/control/writes").raise_for_status().json()["writes"]
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.http.get("/chat/robot/messages").raise_for_status().json()["messages"]
+
+    def upgrade_ftt(self, outcome: str = "succeed", duration_seconds: float = 2) -> None:
+        self.post("/control/ftt/upgrade", {"outcome": outcome, "duration_seconds": duration_seconds})
+
+    def push_ota(self, product: str = "wandechu_2_0", version: str = "2.7.0") -> None:
+        self.post("/control/ota/push", {"product": product, "version": version})
+
+    def set_faults(self, faults: list[dict[str, Any]]) -> None:
+        self.http.put("/control/faults", json=faults).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.http.delete("/control/faults").raise_for_status()
