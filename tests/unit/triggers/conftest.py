@@ -5,19 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import time_machine
-import uvicorn
 
 from vh_cutover.hooks import base as hooks_base
-from vh_cutover.rehearsal.app import create_app
 from vh_cutover.triggers import base as triggers_base
 
 START = dt.datetime(2025, 5, 28, 9, 0, tzinfo=dt.timezone.utc)
@@ -77,32 +72,6 @@ def run_trigger() -> Callable[[Any], list[Any]]:
 
 
 REHEARSAL_TOKEN = "rehearsal-trigger-token"
-SERVER_START_TIMEOUT_SECONDS = 10.0
-
-
-@pytest.fixture(scope="session")
-def rehearsal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the stand-in app with uvicorn on a free loopback port and yield its base URL."""
-    app = create_app(str(tmp_path_factory.mktemp("rehearsal") / "rehearsal.sqlite3"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-
-    started_by = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while not server.started:
-        if time.monotonic() > started_by or not thread.is_alive():
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
-
 
 @pytest.fixture
 def rehearsal(rehearsal_server: str, set_connection, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
