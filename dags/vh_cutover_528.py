@@ -25,7 +25,6 @@ import datetime as dt
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.providers.standard.operators.hitl import HITLBranchOperator
 from airflow.sdk import TaskGroup, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
@@ -41,7 +40,7 @@ from vh_cutover.notifications.contacts import load_contacts
 from vh_cutover.notifications.delivery import deliver
 from vh_cutover.notifications.notifiers import FttWindowExceededNotifier, GateWaitingNotifier, StepFailedNotifier
 from vh_cutover.operators.change import SetGrayRuleOperator, SetUpgradePromptOperator, SwitchClientEnvironmentOperator
-from vh_cutover.operators.gates import ApprovalGateOperator, assigned_users
+from vh_cutover.operators.gates import ApprovalGateOperator, BranchGateOperator, assigned_users
 from vh_cutover.operators.reclaim import ReclaimTestEnvironmentOperator
 from vh_cutover.operators.release import BackendReleaseOperator
 from vh_cutover.operators.waits import FttUpgradeSensor, OtaPushSensor
@@ -274,7 +273,7 @@ def vh_cutover_528():
             return result
 
         checks = check_business_flows()
-        sign_off = HITLBranchOperator(
+        sign_off = BranchGateOperator(
             task_id="sign_off",
             task_display_name="业务验证签字确认",
             doc_md=step_doc("verify", "陈安棋/卢一烨查看自动验证结果并按之前的方法验证业务流程后签字；也可以选择回滚到测试环境。如需重新验证，请清除“自动验证业务流程”及其下游任务。"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from vh_cutover.operators.gates import auth_manager_user_ids
 from vh_cutover.params import RunSettings, resolve_run_settings
 from vh_cutover.plan import CutoverPlan, load_plan
 
@@ -46,6 +47,9 @@ def gate_responder(context: Any, gate_task_id: str | None) -> str:
 def person_label(login: str | None, name: str | None = None) -> str:
     """Return ``王宇（wangyu）`` for a login of the plan, else whatever identifies the user."""
     people = current_plan().people
+    if login and login not in people:
+        logins_by_id = {user_id: person for person, user_id in auth_manager_user_ids().items()}
+        login = logins_by_id.get(login, login)
     if login in people:
         return f"{people[login]}（{login}）"
     return name or login or DAG_ACTOR

@@ -1,21 +1,51 @@
-"""Human gates of the cutover, with Chinese options and the step's owners as assigned users."""
+"""
+Human gates of the cutover, with Chinese options and the step's owners as assigned users.
+
+HITL compares ``assigned_users[*]["id"]`` with the logged-in user's id. Under the simple auth
+manager that id is the login (``wangyu``); under the FAB auth manager it is the user's numeric
+database id, which exists only once the users are created. So the plan names people by login, and
+the ids are resolved when the gate runs, from the Airflow Variable ``vh_hitl_user_ids``
+(``{"wangyu": "2", ...}``, written by the deployment's init step); without that Variable the
+login is the id.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.providers.standard.operators.hitl import HITLBranchOperator, HITLOperator
+from airflow.sdk import Variable
 
 from vh_cutover.exceptions import CutoverStepError
 from vh_cutover.plan.models import CutoverPlan
 
+USER_IDS_VARIABLE = "vh_hitl_user_ids"
+
 
 def assigned_users(plan: CutoverPlan, step_id: str) -> list[dict[str, str]]:
-    """Return the HITL ``assigned_users`` of a step's gate: its owners plus the coordinator."""
+    """Return the HITL ``assigned_users`` of a step's gate by login: its owners plus the coordinator."""
     return [{"id": login, "name": plan.people[login]} for login in plan.gate_users(step_id)]
 
 
-class ApprovalGateOperator(HITLOperator):
+def auth_manager_user_ids() -> dict[str, str]:
+    """Return ``{login: auth manager user id}`` from the Variable, or an empty mapping when it is unset."""
+    mapping = Variable.get(USER_IDS_VARIABLE, default=None, deserialize_json=True)
+    return {str(login): str(user_id) for login, user_id in (mapping or {}).items()}
+
+
+class _AssignedByLoginMixin:
+    """Translate the logins in ``assigned_users`` into the auth manager's user ids before waiting."""
+
+    assigned_users: list[dict[str, str]] | None
+
+    def execute(self, context: Any) -> Any:
+        ids = auth_manager_user_ids()
+        if ids and self.assigned_users:
+            self.assigned_users = [{**user, "id": ids.get(user["id"], user["id"])} for user in self.assigned_users]
+        return super().execute(context)  # type: ignore[misc]
+
+
+class ApprovalGateOperator(_AssignedByLoginMixin, HITLOperator):
     """
     A gate with one option that lets the run go on and one that stops it.
 
@@ -34,3 +64,7 @@ class ApprovalGateOperator(HITLOperator):
             user = result.get("responded_by_user") or {}
             raise CutoverStepError(f"{user.get('name') or user.get('id') or '确认人'} 选择了“{self.reject_label}”，流程在此停止。")
         return result
+
+
+class BranchGateOperator(_AssignedByLoginMixin, HITLBranchOperator):
+    """A gate whose chosen option picks the branch the run takes."""

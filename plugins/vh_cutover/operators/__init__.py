@@ -1,0 +1,1 @@
+"""Operators of the cutover: idempotent changes, deferrable waits and human gates."""

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests use: Chromium for the UI check, docker-compose to validate the
+# compose file, curl for the run command. Installed only when missing.
+set -euo pipefail
+
+missing=()
+command -v chromium > /dev/null || missing+=(chromium)
+command -v docker-compose > /dev/null || missing+=(docker-compose)
+command -v curl > /dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
+fi
