@@ -291,12 +291,18 @@ def vh_cutover_528():
             **gate_args("verify"),
         )
         verification_passed = EmptyOperator(
-            task_id="verification_passed", task_display_name="验证通过", **step_args("verify"),
+            task_id="verification_passed", task_display_name="验证通过",
+            doc_md=step_doc("verify", "签字确认选择“验证通过，继续”后运行，之后才记录不迁移的决定、回收测试环境并设置升级提示。"),
+            **step_args("verify"),
         )
         checks >> sign_off >> verification_passed
 
     with TaskGroup("rollback", tooltip="回滚到测试环境") as rollback:
-        start_rollback = EmptyOperator(task_id="start_rollback", task_display_name="开始回滚", **step_args("verify"))
+        start_rollback = EmptyOperator(
+            task_id="start_rollback", task_display_name="开始回滚",
+            doc_md=step_doc("verify", "签字确认选择“回滚到测试环境”后运行，随后把各客户端指回测试环境并回滚后端。"),
+            **step_args("verify"),
+        )
         rollback_app = SwitchClientEnvironmentOperator(
             task_id="rollback_app_domain", task_display_name="万得厨APP回滚到测试环境",
             doc_md=step_doc("app_switch", "把万得厨APP 虚拟人模块指回测试环境。"),
