@@ -181,8 +181,14 @@ start_component() {
     setsid "$@" >> "${log_dir}/${name}.log" 2>&1 < /dev/null &
     local pid=$!
     echo "${pid}" > "${run_dir}/${name}.pid"
-    local pgid
-    pgid="$(ps -o pgid= -p "${pid}" | tr -d ' ')"
+    # The forked shell becomes its own group leader only once it has exec'd setsid, so a check
+    # right after the fork can still see the parent's group: poll for up to about a second.
+    local pgid attempt
+    for attempt in $(seq 1 20); do
+        pgid="$(ps -o pgid= -p "${pid}" | tr -d ' ')"
+        [[ -z "${pgid}" || "${pgid}" == "${pid}" ]] && break
+        sleep 0.05
+    done
     if [[ -n "${pgid}" && "${pgid}" != "${pid}" ]]; then
         fail "component ${name} (pid ${pid}) did not get its own process group (pgid ${pgid})"
     fi

@@ -9,72 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_client import AirflowClient, StandIns
+from scenario import CHANGING_TASKS, assert_target_state, play_until_done, start_run
 
 pytestmark = pytest.mark.e2e
-
-PROD = "https://vh.ftt-rehearsal.example.com"
-TEST = "https://vh-test.ftt-rehearsal.example.com"
-CHANGING_TASKS = [
-    "app_gray_rule.apply_gray_rule",
-    "wandechu_app.switch_app_domain",
-    "wandechu_2_0.switch_device_domain",
-    "backend.release_backend",
-    "shadow_world.switch_pta_backend",
-    "reclaim.reclaim_test_environment",
-    "device_prompt.set_upgrade_prompt",
-]
-
-
-def _find(rows: list[dict], **match) -> dict:
-    found = [row for row in rows if all(row.get(key) == value for key, value in match.items())]
-    assert len(found) == 1, (match, rows)
-    return found[0]
-
-
-def _start_run(client: AirflowClient, stand_ins: StandIns, **conf) -> str:
-    stand_ins.reset()
-    response = client.trigger({"poll_interval_seconds": 1, **conf})
-    assert response.status_code == 200, response.text
-    return response.json()["dag_run_id"]
-
-
-def _play_until_done(client: AirflowClient, stand_ins: StandIns, run_id: str) -> None:
-    """Play the vendor, the OTA team and every gate's owner until the run ends."""
-    client.wait_for_task(run_id, "ftt_upgrade.wait_for_ftt_upgrade", {"deferred"})
-    stand_ins.upgrade_ftt("succeed", duration_seconds=2)
-
-    client.wait_for_task(run_id, "ftt_upgrade.confirm_ftt_upgrade", {"awaiting_input"})
-    assert client.answer_gate(run_id, "ftt_upgrade.confirm_ftt_upgrade", "确认升级成功", user="admin").status_code == 403
-    assert client.answer_gate(run_id, "ftt_upgrade.confirm_ftt_upgrade", "确认升级成功", user="dingjian").status_code == 403
-    assert client.answer_gate(run_id, "ftt_upgrade.confirm_ftt_upgrade", "确认升级成功", user="luyiye").status_code == 200
-
-    client.wait_for_task(run_id, "verification.sign_off", {"awaiting_input"})
-    assert client.answer_gate(run_id, "verification.sign_off", "验证通过，继续", user="chenanqi").status_code == 200
-
-    client.wait_for_task(run_id, "reclaim.approve_reclaim", {"awaiting_input"})
-    stand_ins.push_ota()
-    assert client.answer_gate(run_id, "reclaim.approve_reclaim", "回收测试环境", user="huangjingwei").status_code == 200
 
 
 def test_cutover_reaches_target_state(airflow):
     client, stand_ins, _ = airflow
-    run_id = _start_run(client, stand_ins)
-    _play_until_done(client, stand_ins, run_id)
+    run_id = start_run(client, stand_ins)
+    play_until_done(client, stand_ins, run_id)
 
     assert client.wait_for_run(run_id) == "success", client.task_states(run_id)
-    state = stand_ins.state()
-
-    assert _find(state["gray_rules"], client="wandechu_app", module="virtual_human")["min_version"] == "4.4.9"
-    for client_id in ("wandechu_app", "wandechu_2_0", "shadow_world"):
-        settings = _find(state["remote_config"], client=client_id, module="virtual_human")["settings"]
-        assert settings["domain"] == PROD, client_id
-        assert settings["environment"] == "prod", client_id
-    prompt = _find(state["remote_config"], client="wandechu_2_0", module="upgrade_prompt")["settings"]
-    assert prompt["below_version"] == "2.7.0"
-    assert _find(state["releases"]["services"], service="vh-backend")["deployed_version"] == "2024.05.28"
-    assert state["ftt"]["test"]["reclaimed"] is True
-    assert state["ftt"]["prod"]["content_revision"] == state["ftt"]["test"]["content_revision"]
+    assert_target_state(stand_ins)
 
     ops = client.xcom(run_id, "preflight.cancel_ops_notice")
     assert ops["needed"] is False
@@ -99,8 +45,8 @@ def test_cutover_reaches_target_state(airflow):
 
 def test_gate_notifications_reach_their_owners(airflow):
     client, stand_ins, _ = airflow
-    run_id = _start_run(client, stand_ins)
-    _play_until_done(client, stand_ins, run_id)
+    run_id = start_run(client, stand_ins)
+    play_until_done(client, stand_ins, run_id)
     assert client.wait_for_run(run_id) == "success"
 
     bodies = [message["body"] for message in stand_ins.messages()]
