@@ -1,4 +1,4 @@
-"""What a running task needs from its context: the plan, the run's settings and who approved it."""
+"""Task context helpers: the plan, the run's settings, the change key and the approving person."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def change_key(context: Any) -> str:
 
 def gate_responder(context: Any, gate_task_id: str | None) -> str:
     """
-    Return who allowed a change: the person who answered the gate, else the DAG itself.
+    Return who allowed a change: the person who responded to the gate, else the DAG itself.
 
     The gate's XCom is the HITL operator's return value, which carries ``responded_by_user``.
     """

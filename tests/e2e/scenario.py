@@ -37,7 +37,7 @@ def start_run(client: AirflowClient, stand_ins: StandIns, **conf: Any) -> str:
 
 
 def play_until_done(client: AirflowClient, stand_ins: StandIns, run_id: str) -> None:
-    """Play the vendor, the OTA team and every gate's owner; outsiders' answers must be refused."""
+    """Play the vendor, the OTA team and every gate's owner. Other users' responses must be rejected."""
     client.wait_for_task(run_id, "ftt_upgrade.wait_for_ftt_upgrade", {"deferred"})
     stand_ins.upgrade_ftt("succeed", duration_seconds=2)
 

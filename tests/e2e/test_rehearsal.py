@@ -2,7 +2,7 @@
 The whole cutover against the stand-ins, driven through the REST API the UI uses.
 
 The test plays every other party: the vendor upgrades FTT production, the OTA team pushes the
-device release, and each owner answers their own gate with their own login.
+device release, and each owner responds to their own gate with their own login.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def test_gate_notifications_reach_their_owners(airflow):
     assert gate["at"]["atMobiles"] == ["13800000004", "13800000001"]
     assert "/required_actions" in gate["markdown"]["text"]
     sign_off = texts["待确认：业务验证签字确认"]
-    assert "陈安棋" in sign_off["markdown"]["text"] and "卢一烨" in sign_off["markdown"]["text"]
+    assert "陈安棋" in sign_off["markdown"]["text"]
+    assert "卢一烨" in sign_off["markdown"]["text"]
     assert "FTT生产环境升级成功" in texts
     assert "切换总结：切换完成" in texts

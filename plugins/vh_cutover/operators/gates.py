@@ -50,7 +50,7 @@ class ApprovalGateOperator(_AssignedByLoginMixin, HITLOperator):
     A gate with one option that lets the run go on and one that stops it.
 
     Choosing the stop option fails the task with who chose it, so the run stops before the next
-    change and the step's owners are told through the failure callback.
+    change and the failure callback notifies the step's owners.
     """
 
     def __init__(self, *, approve_label: str = "批准", reject_label: str = "驳回", **kwargs: Any) -> None:

@@ -26,7 +26,7 @@ class BackendReleaseOperator(BaseOperator):
 
     :param action: ``deploy`` to the run's ``backend_release_version``, or ``rollback`` to the
         version the service ran before the run (read from this run's deploy task XCom).
-    :param deploy_task_id: for ``rollback``, the deploy task whose audit holds the earlier version.
+    :param deploy_task_id: for ``rollback``, the deploy task whose audit contains the earlier version.
     """
 
     system = "release_pipeline"

@@ -1,4 +1,4 @@
-"""The run's summary: every audit record, the gates' answers and the final state."""
+"""The run's summary: every audit record, the gates' responses and the final state."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _pull(ti: Any, task_id: str, key: str = "return_value") -> Any:
 
 def collect(context: Any, plan: CutoverPlan) -> dict[str, Any]:
     """
-    Collect the audit records of every changing task and the answers of every gate of this run.
+    Collect the audit records of every changing task and the responses to every gate of this run.
 
     Tasks are found by type on the DAG, so a new changing step shows up here without a list to
     keep in sync.
