@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vh_cutover.plan import load_plan
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yaml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
@@ -27,7 +29,9 @@ LONG_RUNNING_SERVICES = {
     "airflow-worker",
 }
 AIRFLOW_SERVICES = {INIT_SERVICE} | LONG_RUNNING_SERVICES - {"postgres", "redis"}
-OWNERS = {"wangyu", "huangjingwei", "chenanqi", "luyiye", "dingjian", "luyuanwei", "chenjian", "suyingu"}
+# The people of the plan are the users of the deployment.
+PLAN = load_plan()
+OWNERS = set(PLAN.people)
 CONNECTION_IDS = {
     "vh_ftt_test",
     "vh_ftt_prod",
@@ -205,6 +209,9 @@ def test_users_file_lists_owners_with_passwords(compose):
     init_environment = compose["services"][INIT_SERVICE]["environment"]
 
     assert OWNERS | {"admin"} == usernames
+    for user in users:
+        if user["username"] in PLAN.people:
+            assert user["name"] == PLAN.people[user["username"]], user
     for username in usernames:
         assert f"VH_PASSWORD_{username.upper()}" in init_environment, username
 
