@@ -23,7 +23,8 @@ trap stop EXIT INT TERM
 
 echo "Starting Airflow standalone in $AIRFLOW_HOME (log: $AIRFLOW_HOME/standalone.log)..."
 for _ in $(seq 1 180); do
-  if curl -fsS "http://127.0.0.1:$VH_API_PORT/api/v2/monitor/health" > /dev/null 2>&1; then break; fi
+  if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "http://127.0.0.1:$VH_API_PORT/api/v2/monitor/health" > /dev/null 2>&1; then break; fi
   if ! kill -0 "$airflow_pid" 2>/dev/null; then echo "Airflow exited; see $AIRFLOW_HOME/standalone.log" >&2; exit 1; fi
   sleep 1
 done
