@@ -8,8 +8,9 @@ earlier try of the same task wrote it (audited as such) or it was there before t
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -17,11 +18,34 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
 from vh_cutover import audit
-from vh_cutover.exceptions import CutoverStepError
+from vh_cutover.exceptions import CutoverHttpError, CutoverStepError, MalformedResponseError
 from vh_cutover.hooks.gray_rules import GrayRuleHook
 from vh_cutover.hooks.remote_config import RemoteConfigHook
 from vh_cutover.params import RunSettings
 from vh_cutover.runtime import change_key, current_plan, gate_responder, run_settings
+
+
+@contextlib.contextmanager
+def owner_readable_errors() -> Iterator[None]:
+    """
+    Re-raise a hook's HTTP or response error as a :class:`CutoverStepError` with a Chinese message.
+
+    The failure reason of a task reaches its owners in chat, so it names the system, the request
+    and what to do. The original error stays attached as ``__cause__`` for the task log.
+    """
+    try:
+        yield
+    except CutoverHttpError as error:
+        status = "无响应" if error.status is None else f"HTTP {error.status}"
+        raise CutoverStepError(
+            f"外部系统 {error.system} 请求失败（{error.method} {error.url_path}，{status}）：{error.detail}。"
+            "自动重试后仍失败时，请检查该系统及其 Airflow 连接，恢复后清除（Clear）此任务。"
+        ) from error
+    except MalformedResponseError as error:
+        raise CutoverStepError(
+            f"外部系统 {error.system} 返回了无法解析的响应（{error.method} {error.url_path}）：{error.detail}。"
+            "请确认该系统工作正常后清除（Clear）此任务。"
+        ) from error
 
 
 class CutoverChangeOperator(BaseOperator):
@@ -62,6 +86,10 @@ class CutoverChangeOperator(BaseOperator):
         """Raise :class:`CutoverStepError` when the change must not be made now."""
 
     def execute(self, context: Any) -> dict[str, Any]:
+        with owner_readable_errors():
+            return self._apply(context)
+
+    def _apply(self, context: Any) -> dict[str, Any]:
         settings = run_settings(context)
         reason = self.skip_reason(settings)
         if reason:

@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 from vh_cutover import audit
 from vh_cutover.exceptions import CutoverStepError
 from vh_cutover.hooks.release_pipeline import ReleasePipelineHook
+from vh_cutover.operators.change import owner_readable_errors
 from vh_cutover.runtime import change_key, current_plan, gate_responder, run_settings
 from vh_cutover.triggers.release_pipeline import ReleaseJobTrigger
 
@@ -55,6 +56,10 @@ class BackendReleaseOperator(BaseOperator):
         return changed[0]["before"]
 
     def execute(self, context: Any) -> dict[str, Any]:
+        with owner_readable_errors():
+            return self._start(context)
+
+    def _start(self, context: Any) -> dict[str, Any]:
         settings = run_settings(context)
         service = current_plan().backend_release.service
         target = self._target_version(context)
@@ -94,6 +99,11 @@ class BackendReleaseOperator(BaseOperator):
 
     def execute_complete(self, context: Any, event: dict[str, Any], *, before: str | None, target: str,
                          actor: str, job_id: str) -> dict[str, Any]:
+        with owner_readable_errors():
+            return self._finish(context, event, before=before, target=target, actor=actor, job_id=job_id)
+
+    def _finish(self, context: Any, event: dict[str, Any], *, before: str | None, target: str, actor: str,
+                job_id: str) -> dict[str, Any]:
         service = current_plan().backend_release.service
         if event["status"] != "succeeded":
             reason = {"failed": "发布任务失败", "deadline": "发布任务超时未完成"}.get(event["status"], "查询发布任务失败")

@@ -12,6 +12,7 @@ from airflow.sdk import BaseNotifier, BaseOperator
 from vh_cutover.exceptions import CutoverStepError
 from vh_cutover.hooks.ftt import FttHook
 from vh_cutover.hooks.ota import OtaHook
+from vh_cutover.operators.change import owner_readable_errors
 from vh_cutover.runtime import current_plan, run_settings
 from vh_cutover.triggers.ftt import FttUpgradeTrigger
 from vh_cutover.triggers.ota import OtaPushTrigger
@@ -50,6 +51,10 @@ class FttUpgradeSensor(BaseOperator):
         return FttHook(ftt_conn_id=self.ftt_test_conn_id)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        with owner_readable_errors():
+            return self._check_or_defer(context)
+
+    def _check_or_defer(self, context: Any) -> dict[str, Any]:
         settings = run_settings(context)
         test_status = self.test.get_status()
         target_version, target_revision = test_status["version"], test_status["content_revision"]
@@ -127,6 +132,10 @@ class OtaPushSensor(BaseOperator):
         self.ota_conn_id = ota_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
+        with owner_readable_errors():
+            return self._check_or_defer(context)
+
+    def _check_or_defer(self, context: Any) -> dict[str, Any]:
         settings = run_settings(context)
         version = settings.device_release_version
         release = OtaHook(ota_conn_id=self.ota_conn_id).get_release(self.product, version)

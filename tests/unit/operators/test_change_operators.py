@@ -100,11 +100,22 @@ def test_gray_rule_write_fault_fails_task(rehearsal, make_context):
     rehearsal.put("/control/faults", json=[{"system": "gray_rules", "method": "PUT", "status": 503}]).raise_for_status()
     operator = gray_rule_operator()
 
-    with pytest.raises(CutoverHttpError) as raised:
+    with pytest.raises(CutoverStepError, match="请求失败") as raised:
         operator.execute(make_context(operator))
 
-    assert raised.value.status == 503
+    assert "HTTP 503" in str(raised.value)
+    assert isinstance(raised.value.__cause__, CutoverHttpError)
+    assert raised.value.__cause__.status == 503
     assert writes(rehearsal, "gray_rules") == []
+
+
+def test_gray_rule_malformed_read_fails(rehearsal, make_context):
+    rehearsal.put("/control/faults", json=[{"system": "gray_rules", "method": "GET", "malformed": True}]).raise_for_status()
+    operator = gray_rule_operator()
+
+    with pytest.raises(CutoverStepError, match="无法解析"):
+        operator.execute(make_context(operator))
+    assert writes(rehearsal) == []
 
 
 def test_switch_records_gate_responder(rehearsal, make_context):
