@@ -45,36 +45,92 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
+class StandaloneAirflow:
+    """
+    An ``airflow standalone`` process group on one AIRFLOW_HOME and port.
+
+    Crash tests kill it with SIGKILL and start a new one on the same home and port, as an operator
+    would after a machine failure. The database and the stand-ins' state file survive that.
+    """
+
+    def __init__(self, home: Path, port: int, env: dict[str, str]) -> None:
+        self.home = home
+        self.port = port
+        self.env = env
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.passwords = home / "simple_auth_manager_passwords.json.generated"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
+        """Start standalone and return once the DAG is served; ``extra_env`` applies to this start only."""
+        env = {**self.env, **(extra_env or {})}
+        with (self.home / "standalone.log").open("a") as log:
+            self.process = subprocess.Popen([str(ROOT / ".venv/bin/airflow"), "standalone"], env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True, cwd=self.home)
+        client = AirflowClient(self.base_url, self.passwords)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"airflow standalone exited; see {self.home / 'standalone.log'}")
+            try:
+                if client.request("GET", f"/api/v2/dags/{DAG_ID}").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"DAG {DAG_ID} not served within {START_TIMEOUT_SECONDS}s; see {self.home}")
+            time.sleep(2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+
+    def kill(self) -> None:
+        """Send SIGKILL to the whole process group, as a power cut would, and reap the main process."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=30)
+
+    def group_pids(self, command_part: str) -> list[int]:
+        """Return the pids in the process group whose command line contains ``command_part``."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if os.getpgid(int(entry.name)) != self.process.pid:
+                    continue
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (ProcessLookupError, FileNotFoundError, PermissionError):
+                continue
+            if command_part in command:
+                pids.append(int(entry.name))
+        return pids
+
+
 @pytest.fixture(scope="session")
-def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AirflowClient, StandIns, dict[str, str]]]:
+def airflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneAirflow]:
+    """Start the session's standalone Airflow; tests that crash it get it through this fixture."""
     home = tmp_path_factory.mktemp("airflow_home")
     port = int(os.environ.get("VH_E2E_PORT") or _free_port())
     env = _rehearsal_environment(home, port)
     env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
-    passwords = home / "simple_auth_manager_passwords.json.generated"
-    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/seed_passwords.py"), str(passwords)],
+    server = StandaloneAirflow(home, port, env)
+    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/seed_passwords.py"), str(server.passwords)],
                    env=env, check=True)
-
-    log = (home / "standalone.log").open("w")
-    process = subprocess.Popen([str(ROOT / ".venv/bin/airflow"), "standalone"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        client = AirflowClient(base_url, passwords)
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"airflow standalone exited; see {home / 'standalone.log'}")
-            try:
-                if client.request("GET", f"/api/v2/dags/{DAG_ID}").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"DAG {DAG_ID} not served within {START_TIMEOUT_SECONDS}s; see {home}")
-            time.sleep(2)
-        client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-        yield client, StandIns(base_url), env
+        server.start()
+        yield server
     finally:
-        _stop(process)
-        log.close()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow(airflow_server: StandaloneAirflow) -> Iterator[tuple[AirflowClient, StandIns, dict[str, str]]]:
+    client = AirflowClient(airflow_server.base_url, airflow_server.passwords)
+    client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+    yield client, StandIns(airflow_server.base_url), airflow_server.env
