@@ -45,6 +45,7 @@ STEP_OF_GROUP = {
     "device_prompt": "device_prompt",
     "record_no_migration": "no_migration",
     "send_summary": "summary",
+    "escalate_unanswered": "summary",
 }
 # Rollback tasks belong to the step whose change they undo.
 STEP_OF_TASK = {
@@ -61,6 +62,8 @@ GATE_STEPS = {
     "reclaim.approve_reclaim": "reclaim",
 }
 SWITCH_GROUPS = ("wandechu_app", "wandechu_2_0", "backend", "shadow_world")
+# Tasks that watch the whole run from its start, so they are neither before nor after the summary.
+WATCHERS = {"escalate_unanswered"}
 
 
 def _step_of(task_id: str) -> str | None:
@@ -175,6 +178,15 @@ def test_task_display_names_in_chinese(dag):
     assert not_chinese == {}
 
 
+@pytest.mark.xfail(strict=True, reason="no TaskGroup sets group_display_name yet, so the grid and graph show "
+                                       "group ids such as app_gray_rule; remove this mark once they do")
+def test_task_group_labels_in_chinese(dag):
+    groups = dag.task_group.get_task_group_dict()
+    not_chinese = {group_id: group.label for group_id, group in groups.items() if group_id and not CJK.search(group.label)}
+
+    assert not_chinese == {}
+
+
 def test_task_docs_in_chinese(dag):
     without_doc = [task.task_id for task in dag.tasks if not task.doc_md or not CJK.search(task.doc_md)]
 
@@ -264,7 +276,13 @@ def test_summary_runs_last(dag):
     summary = dag.get_task("send_summary")
 
     assert summary.downstream_task_ids == set()
-    assert _ancestors(dag, "send_summary") == set(dag.task_ids) - {"send_summary"}
+    assert _ancestors(dag, "send_summary") == set(dag.task_ids) - {"send_summary"} - WATCHERS
+
+
+def test_watchers_start_with_the_run(dag):
+    starting = {task_id for task_id in WATCHERS & set(dag.task_ids) if not dag.get_task(task_id).upstream_task_ids}
+
+    assert starting == WATCHERS & set(dag.task_ids)
 
 
 def test_parse_reaches_no_connection_variable_or_network(tmp_path, request):
