@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import urllib.parse
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 DAG_ID = "vh_cutover_528"
+GATE_SETTLE_SECONDS = 3.0
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
 
 
@@ -86,6 +88,19 @@ class AirflowClient:
         raise AssertionError(f"run {run_id} not finished after {timeout}s: {self.task_states(run_id)}")
 
     def answer_gate(self, run_id: str, task_id: str, option: str, *, user: str) -> httpx.Response:
+        """
+        Respond to a gate as ``user``, but no sooner than GATE_SETTLE_SECONDS after it began to wait.
+
+        NOTE: with Airflow 3.3.2 and a local executor, a response that arrives before the
+        scheduler has processed the executor's event for the parked try makes the scheduler fail
+        that try, and the retry asks again. People rarely respond that fast; tests do.
+        """
+        detail_path = f"{self.run_path(run_id)}/taskInstances/{task_id}/-1/hitlDetails"
+        detail = self.request("GET", detail_path)
+        if detail.status_code == 200:
+            created = dt.datetime.fromisoformat(detail.json()["created_at"].replace("Z", "+00:00"))
+            waited = (dt.datetime.now(dt.timezone.utc) - created).total_seconds()
+            time.sleep(max(0.0, GATE_SETTLE_SECONDS - waited))
         return self.request(
             "PATCH", f"{self.run_path(run_id)}/taskInstances/{task_id}/-1/hitlDetails", user=user,
             json={"chosen_options": [option], "params_input": {}},
