@@ -26,9 +26,9 @@ import datetime as dt
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import TaskGroup, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from vh_cutover.exceptions import CutoverStepError
+from vh_cutover.exceptions import CutoverParamsError, CutoverStepError
 from vh_cutover.hooks.device_fleet import DeviceFleetHook
 from vh_cutover.hooks.ftt import FttHook
 from vh_cutover.hooks.gray_rules import GrayRuleHook
@@ -40,8 +40,9 @@ from vh_cutover.notifications.contacts import load_contacts
 from vh_cutover.notifications.delivery import deliver
 from vh_cutover.notifications.notifiers import FttWindowExceededNotifier, GateWaitingNotifier, StepFailedNotifier
 from vh_cutover.operators.change import SetGrayRuleOperator, SetUpgradePromptOperator, SwitchClientEnvironmentOperator
-from vh_cutover.operators.gates import ApprovalGateOperator, BranchGateOperator, assigned_users
+from vh_cutover.operators.gates import ApprovalGateOperator, assigned_users
 from vh_cutover.operators.reclaim import ReclaimTestEnvironmentOperator
+from vh_cutover.operators.signoff import SignOffGateOperator
 from vh_cutover.operators.release import BackendReleaseOperator
 from vh_cutover.operators.waits import FttUpgradeSensor, OtaPushSensor
 from vh_cutover.params import build_params
@@ -90,7 +91,10 @@ def gate_args(step_id: str) -> dict:
     schedule=None,
     start_date=pendulum.datetime(2024, 5, 20, tz=PLAN.timezone),
     catchup=False,
-    max_active_runs=1,
+    # One cutover at a time is enforced by preflight.validate_params, which fails a run while
+    # another one is running. With max_active_runs=1 a second trigger would only wait in the
+    # queue and start the cutover again later; 2 lets it start at once and be refused.
+    max_active_runs=2,
     tags=["cutover", "virtual-human"],
     params=build_params(PLAN),
     owner_links={
@@ -112,7 +116,15 @@ def vh_cutover_528():
 
         @task(task_display_name="校验参数", doc_md=step_doc("preflight", "按 JSON schema 之外的规则再次校验运行参数（REST 触发也会经过这里），任何写入之前失败。"), **step_args("preflight"))
         def validate_params(**context) -> dict:
-            settings = run_settings(context)
+            # Neither a bad parameter nor a concurrent run goes away by retrying, so both fail
+            # the task at once (no retries); clearing the task checks again.
+            try:
+                settings = run_settings(context)
+                preflight_steps.reject_concurrent_run(
+                    context["run_id"], preflight_steps.other_running_runs(context["ti"]),
+                )
+            except (CutoverParamsError, CutoverStepError) as error:
+                raise AirflowFailException(str(error)) from error
             return {"dry_run": settings.dry_run, "clients": list(settings.clients)}
 
         @task(task_display_name="检查各系统可访问", doc_md=step_doc("preflight", "读取每个外部系统一次，列出所有不可访问的系统。"), **step_args("preflight"))
@@ -254,9 +266,13 @@ def vh_cutover_528():
 
         @task(task_display_name="通知影子世界团队", doc_md=step_doc("pta_switch", "告知影子世界团队 PTA 后端已切换，请在月底版本中把影子世界APP 指向生产环境。"), **step_args("pta_switch"))
         def inform_shadow_world_team(**context) -> bool:
-            if "shadow_world" not in run_settings(context).clients:
+            settings = run_settings(context)
+            if "shadow_world" not in settings.clients:
                 raise AirflowSkipException("本次运行未选择影子世界APP。")
-            title, text = messages.shadow_world_informed(PLAN, domain=run_settings(context).prod_domain)
+            title, text = messages.shadow_world_informed(PLAN, domain=settings.prod_domain)
+            if settings.dry_run:
+                # In a dry run the PTA backend was not switched, so telling the team it was would be false.
+                return {"dry_run": True, "would_send": title}
             return deliver(PLAN.all_logins(), title, text)
 
         switch_pta_backend >> inform_shadow_world_team()
@@ -273,12 +289,15 @@ def vh_cutover_528():
             return result
 
         checks = check_business_flows()
-        sign_off = BranchGateOperator(
+        sign_off = SignOffGateOperator(
             task_id="sign_off",
             task_display_name="业务验证签字确认",
             doc_md=step_doc("verify", "陈安棋/卢一烨查看自动验证结果并按之前的方法验证业务流程后签字；也可以选择回滚到测试环境。如需重新验证，请清除“自动验证业务流程”及其下游任务。"),
             subject="业务流程验证：请签字确认",
             body=(
+                "{% if ti.xcom_pull(task_ids='verification.check_business_flows')['dry_run'] %}"
+                "**演练模式**：没有切换任何客户端，以下检查反映各系统的当前状态，未通过是预期结果。"
+                "选择“验证通过，继续”会继续演练后面的步骤，选择回滚只会报告将要做的回滚。\n\n{% endif %}"
                 "自动验证结果：{{ '通过' if ti.xcom_pull(task_ids='verification.check_business_flows')['passed'] else '未通过' }}\n\n"
                 "{% for c in ti.xcom_pull(task_ids='verification.check_business_flows')['checks'] %}"
                 "- {{ '✅' if c.ok else '❌' }} {{ c.name }}：{{ c.detail }}\n{% endfor %}"
@@ -297,6 +316,10 @@ def vh_cutover_528():
         )
         checks >> sign_off >> verification_passed
 
+    # A rolled-back run ends in the state "success": the rollback is a path the people at the
+    # sign-off chose and the DAG completed, and every system is left in a known state. A failed
+    # run would invite clearing and retrying, which has nothing left to do here. The outcome is
+    # stated by the summary ("已回滚到测试环境") and by the rollback message to every owner.
     with TaskGroup("rollback", tooltip="回滚到测试环境") as rollback:
         start_rollback = EmptyOperator(
             task_id="start_rollback", task_display_name="开始回滚",
@@ -329,7 +352,10 @@ def vh_cutover_528():
         )
 
         @task(task_display_name="通知已回滚", trigger_rule="none_failed_min_one_success", doc_md=step_doc("verify", "通知所有负责人：各客户端已指回测试环境，测试环境保留。"), **step_args("verify"))
-        def announce_rollback() -> bool:
+        def announce_rollback(**context) -> bool:
+            if run_settings(context).dry_run:
+                return deliver(PLAN.all_logins(), "演练：选择了回滚",
+                               "### 演练：选择了回滚\n\n这是一次演练，没有修改任何系统；回滚任务只报告了将要做的修改。")
             return deliver(PLAN.all_logins(), "切换已回滚", "### 切换已回滚\n\n各客户端已指回 FTT 测试环境，后端已回滚，测试环境保留。请协调人安排下一次切换。")
 
         start_rollback >> [rollback_app, rollback_device, rollback_pta, rollback_release] >> announce_rollback()

@@ -34,10 +34,11 @@ class AuditRecord:
     actor: str
     outcome: Outcome
     at: str
+    note: str | None = None
 
     @classmethod
     def create(cls, context: Any, *, system: str, key: str, before: Any, after: Any, actor: str,
-               outcome: Outcome) -> AuditRecord:
+               outcome: Outcome, note: str | None = None) -> AuditRecord:
         """Build a record stamped with the task instance of ``context`` and the current UTC time."""
         ti = context["ti"]
         return cls(
@@ -51,6 +52,7 @@ class AuditRecord:
             actor=actor,
             outcome=outcome,
             at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            note=note,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,13 +64,18 @@ def publish(context: Any, records: list[AuditRecord]) -> list[dict[str, Any]]:
     payload = [record.to_dict() for record in records]
     for record in records:
         log.info(
-            "audit system=%s key=%s outcome=%s actor=%s before=%s after=%s",
+            "audit run_id=%s task_id=%s try=%s system=%s key=%s outcome=%s actor=%s before=%s after=%s at=%s note=%s",
+            record.run_id,
+            record.task_id,
+            record.try_number,
             record.system,
             record.key,
             record.outcome,
             record.actor,
             json.dumps(record.before, ensure_ascii=False, sort_keys=True),
             json.dumps(record.after, ensure_ascii=False, sort_keys=True),
+            record.at,
+            record.note or "-",
         )
     context["ti"].xcom_push(key=AUDIT_XCOM_KEY, value=payload)
     return payload

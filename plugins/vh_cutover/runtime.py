@@ -33,11 +33,14 @@ def gate_responder(context: Any, gate_task_id: str | None) -> str:
     """
     Return who allowed a change: the person who responded to the gate, else the DAG itself.
 
-    The gate's XCom is the HITL operator's return value, which carries ``responded_by_user``.
+    The gate's XCom is the HITL operator's return value, which carries ``responded_by_user``; a
+    branching gate returns task ids instead and keeps its response under the XCom key ``response``.
     """
     if not gate_task_id:
         return DAG_ACTOR
     response = context["ti"].xcom_pull(task_ids=gate_task_id)
+    if not isinstance(response, dict):
+        response = context["ti"].xcom_pull(task_ids=gate_task_id, key="response")
     if not isinstance(response, dict):
         return DAG_ACTOR
     user = response.get("responded_by_user") or {}

@@ -108,13 +108,13 @@ class CutoverChangeOperator(BaseOperator):
             )
             return audit.publish(context, [record])[0]
 
-        self.check_guards(settings, context)
         if settings.dry_run:
             record = audit.AuditRecord.create(
                 context, system=self.system, key=self.audit_key(), before=before, after=target, actor=actor,
-                outcome="dry_run",
+                outcome="dry_run", note=self._dry_run_guard_note(settings, context),
             )
             return audit.publish(context, [record])[0]
+        self.check_guards(settings, context)
 
         self.write_state(settings, target, key=key, actor=actor)
         after, _ = self.read_state(settings)
@@ -128,6 +128,22 @@ class CutoverChangeOperator(BaseOperator):
             outcome="changed",
         )
         return audit.publish(context, [record])[0]
+
+
+    def _dry_run_guard_note(self, settings: RunSettings, context: Any) -> str | None:
+        """
+        Evaluate the guards in a dry run and return what they would refuse, instead of failing.
+
+        A dry run switches nothing, so guards that depend on earlier changes refuse by design;
+        failing here would end the walk before the summary. The note records the refusal so the
+        dry run still shows what would block a real run.
+        """
+        try:
+            self.check_guards(settings, context)
+        except CutoverStepError as refusal:
+            self.log.info("dry_run guard_refused system=%s key=%s reason=%s", self.system, self.audit_key(), refusal)
+            return f"实际运行时此步骤会被拒绝：{refusal}"
+        return None
 
 
 def _show(value: Any) -> str:

@@ -12,6 +12,40 @@ from vh_cutover.plan.models import CutoverPlan, parse_version
 log = logging.getLogger(__name__)
 
 
+def other_running_runs(ti: Any) -> list[str]:
+    """
+    Return the ids of the other running runs of this task's DAG, read through the Task SDK.
+
+    Two runs that reach this check at the same moment both see each other and both stop, which
+    is the safe outcome: nothing has been written yet and the coordinator triggers again.
+    """
+    running = ti.get_dr_count(dag_id=ti.dag_id, states=["running"])
+    if running <= 1:
+        return []
+    candidates = ti.get_task_states(dag_id=ti.dag_id, task_ids=[ti.task_id])
+    others = [
+        run_id for run_id in candidates
+        if run_id != ti.run_id and ti.get_dagrun_state(dag_id=ti.dag_id, run_id=run_id) == "running"
+    ]
+    # The count and the listing are two reads; a run that appeared in between is still reported.
+    return others or [f"（另有 {running - 1} 个运行）"]
+
+
+def reject_concurrent_run(run_id: str, others: list[str]) -> None:
+    """
+    Stop a run while another run of the cutover is still running.
+
+    :raises CutoverStepError: naming the running runs and what the coordinator can do.
+    """
+    if not others:
+        return
+    log.warning("preflight rejected run_id=%s running=%s", run_id, ",".join(others))
+    raise CutoverStepError(
+        f"拒绝启动本次切换运行 {run_id}：切换运行 {'、'.join(others)} 仍在进行中，同一时间只允许一个切换运行，"
+        "本次运行没有修改任何系统。请等待该运行结束；如确需重新开始，请先在界面中把它标记为失败（Mark as failed），再重新触发。"
+    )
+
+
 def check_reachable(probes: Mapping[str, Callable[[], Any]]) -> dict[str, str]:
     """
     Run one read per system and return ``{system: "ok"}``.

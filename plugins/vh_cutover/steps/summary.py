@@ -11,6 +11,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from vh_cutover.audit import AUDIT_XCOM_KEY
 from vh_cutover.operators.change import CutoverChangeOperator
 from vh_cutover.operators.release import BackendReleaseOperator
+from vh_cutover.operators.signoff import RESPONSE_XCOM_KEY
 from vh_cutover.plan.models import CutoverPlan
 from vh_cutover.runtime import person_label, run_settings
 
@@ -46,6 +47,9 @@ def collect(context: Any, plan: CutoverPlan) -> dict[str, Any]:
             records.extend(_pull(ti, task.task_id, AUDIT_XCOM_KEY) or [])
         elif isinstance(task, HITLOperator):
             answer = _pull(ti, task.task_id)
+            if not isinstance(answer, dict):
+                # A branching gate returns the chosen task ids and keeps its response under another key.
+                answer = _pull(ti, task.task_id, RESPONSE_XCOM_KEY)
             if isinstance(answer, dict) and answer.get("chosen_options"):
                 user = answer.get("responded_by_user") or {}
                 timeline.append(

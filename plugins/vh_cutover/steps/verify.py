@@ -44,8 +44,9 @@ def check_business_flows(plan: CutoverPlan, settings: RunSettings, *, prod: FttH
     """
     Check each flow the plan's testers checked by hand, reading production only.
 
-    Returns ``{"passed": bool, "checks": [{"name", "ok", "detail"}]}``; never raises for a failed
-    check, so the sign-off gate can show every result.
+    Returns ``{"passed": bool, "checks": [{"name", "ok", "detail"}], "dry_run": bool}``; never
+    raises for a failed check, so the sign-off gate can show every result. A dry run skips the one
+    probe that writes (the PTA sync) and so never passes.
     """
     checks = []
     for client in settings.clients:
@@ -57,8 +58,13 @@ def check_business_flows(plan: CutoverPlan, settings: RunSettings, *, prod: FttH
         checks.append(_check(f"{client} SDK 域名在生产环境可用", bool(handshake.get("ok")),
                              handshake.get("reason") or f"content_revision={handshake.get('content_revision')}"))
 
-    sync = prod.sync_pta("wandechu_2_0", plan.pta.probe_user_id)
-    checks.append(_check("PTA 同步（生产环境）", bool(sync.get("ok")), sync.get("reason") or f"environment={sync.get('environment')}"))
+    if settings.dry_run:
+        # The PTA probe is a POST that stores a sync on production, so a dry run reports it instead.
+        checks.append(_check("PTA 同步（生产环境）", False, f"演练模式：未执行，实际运行时会以用户 {plan.pta.probe_user_id} 做一次同步"))
+    else:
+        sync = prod.sync_pta("wandechu_2_0", plan.pta.probe_user_id)
+        checks.append(_check("PTA 同步（生产环境）", bool(sync.get("ok")),
+                             sync.get("reason") or f"environment={sync.get('environment')}"))
 
     matrix = evaluate_gray_matrix(plan, settings, gray_rules)
     wrong = [row["version"] for row in matrix["rows"] if not row["ok"]]
@@ -68,4 +74,4 @@ def check_business_flows(plan: CutoverPlan, settings: RunSettings, *, prod: FttH
     deployed = release.get_service(service).get("deployed_version")
     checks.append(_check("后端接口已发布生产", deployed == settings.backend_release_version,
                          f"{service} deployed_version={deployed}"))
-    return {"passed": all(check["ok"] for check in checks), "checks": checks}
+    return {"passed": all(check["ok"] for check in checks), "checks": checks, "dry_run": settings.dry_run}
