@@ -87,6 +87,15 @@ class AirflowClient:
             time.sleep(1)
         raise AssertionError(f"run {run_id} not finished after {timeout}s: {self.task_states(run_id)}")
 
+    def fail_unfinished_runs(self) -> list[str]:
+        """Mark every queued or running run failed, so the next test's run is not rejected as concurrent."""
+        response = self.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": ["running", "queued"]})
+        response.raise_for_status()
+        run_ids = [run["dag_run_id"] for run in response.json()["dag_runs"]]
+        for run_id in run_ids:
+            self.request("PATCH", self.run_path(run_id), json={"state": "failed"}).raise_for_status()
+        return run_ids
+
     def answer_gate(self, run_id: str, task_id: str, option: str, *, user: str) -> httpx.Response:
         """
         Respond to a gate as ``user``, but no sooner than GATE_SETTLE_SECONDS after it began to wait.

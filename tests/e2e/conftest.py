@@ -134,3 +134,12 @@ def airflow(airflow_server: StandaloneAirflow) -> Iterator[tuple[AirflowClient, 
     client = AirflowClient(airflow_server.base_url, airflow_server.passwords)
     client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
     yield client, StandIns(airflow_server.base_url), airflow_server.env
+
+
+@pytest.fixture(autouse=True)
+def _fail_unfinished_runs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the shared Airflow, fail the runs it left unfinished."""
+    yield
+    if "airflow" in request.fixturenames:
+        client, _, _ = request.getfixturevalue("airflow")
+        client.fail_unfinished_runs()

@@ -97,9 +97,7 @@ def cutover(airflow) -> Iterator[tuple[AirflowClient, StandIns]]:
     client, stand_ins, _ = airflow
     stand_ins.reset()
     yield client, stand_ins
-    response = client.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": ["running", "queued"]})
-    for run in response.json().get("dag_runs", []):
-        client.request("PATCH", client.run_path(run["dag_run_id"]), json={"state": "failed"})
+    client.fail_unfinished_runs()
 
 
 def test_dry_run_walks_graph_and_writes_nothing(cutover):
