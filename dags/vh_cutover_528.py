@@ -37,8 +37,14 @@ from vh_cutover.hooks.release_pipeline import ReleasePipelineHook
 from vh_cutover.hooks.remote_config import RemoteConfigHook
 from vh_cutover.notifications import messages
 from vh_cutover.notifications.contacts import load_contacts
-from vh_cutover.notifications.delivery import deliver
-from vh_cutover.notifications.notifiers import FttWindowExceededNotifier, GateWaitingNotifier, StepFailedNotifier
+from vh_cutover.notifications.delivery import deliver, undelivered
+from vh_cutover.notifications.escalation import EscalateUnansweredOperator
+from vh_cutover.notifications.notifiers import (
+    FttWindowExceededNotifier,
+    GateWaitingNotifier,
+    StepFailedNotifier,
+    StepStartedNotifier,
+)
 from vh_cutover.operators.change import SetGrayRuleOperator, SetUpgradePromptOperator, SwitchClientEnvironmentOperator
 from vh_cutover.operators.gates import ApprovalGateOperator, assigned_users
 from vh_cutover.operators.reclaim import ReclaimTestEnvironmentOperator
@@ -64,6 +70,7 @@ def step_args(step_id: str) -> dict:
         "owner": ",".join(PLAN.owner_names(step_id)),
         "on_failure_callback": StepFailedNotifier(logins=notify),
         "on_retry_callback": StepFailedNotifier(logins=notify, retrying=True),
+        "on_execute_callback": StepStartedNotifier(step_id=step_id, logins=logins),
     }
 
 
@@ -410,11 +417,22 @@ def vh_cutover_528():
     @task(task_display_name="发送切换总结", trigger_rule="none_failed_min_one_success", doc_md=step_doc("summary", "汇总本次运行每一次外部系统变更（系统、键、修改前后、执行人、时间）及时间线，发送给所有负责人。"), **step_args("summary"))
     def send_summary(**context) -> dict:
         report = summary_steps.collect(context, PLAN)
-        title, text = messages.summary(PLAN, state=report["state"], records=report["records"], timeline=report["timeline"])
+        ti = context["ti"]
+        scopes = [task.task_id for task in context["dag"].tasks] + [f"step:{step_id}" for step_id in PLAN.steps]
+        report["undelivered"] = undelivered(ti.dag_id, ti.run_id, scopes)
+        title, text = messages.summary(PLAN, state=report["state"], records=report["records"], timeline=report["timeline"],
+                                       planned=report["planned"], undelivered=report["undelivered"])
         report["delivered"] = deliver(PLAN.all_logins(), title, text)
         return report
 
     summary = send_summary()
+    EscalateUnansweredOperator(
+        task_id="escalate_unanswered",
+        task_display_name="未响应提醒与升级",
+        doc_md=step_doc("summary", "在 triggerer 中观察本次运行：确认或失败通知超过设定时间（默认 30 分钟）无人处理时，再提醒负责人一次，再过同样时间通知协调人。"),
+        owner=PLAN.people[PLAN.coordinator],
+        retries=3,
+    )
     no_migration = record_no_migration()
     preflight >> app_gray_rule >> ftt_upgrade >> [wandechu_app, wandechu_2_0, backend, shadow_world] >> verification
     sign_off >> rollback

@@ -43,5 +43,19 @@ export AIRFLOW_CONN_VH_REMOTE_CONFIG=$(_vh_conn /remote-config)
 export AIRFLOW_CONN_VH_RELEASE_PIPELINE=$(_vh_conn /releases)
 export AIRFLOW_CONN_VH_DEVICE_FLEET=$(_vh_conn /fleet)
 export AIRFLOW_CONN_VH_OTA=$(_vh_conn /ota)
-export AIRFLOW_CONN_VH_CHAT=$(printf '{"conn_type": "http", "host": "%s/chat", "password": "%s"}' "$rehearsal_url" "$VH_REHEARSAL_TOKEN")
+# Group robots of the notifications: DingTalk (vh_chat), WeCom and Feishu, with signing secrets
+# that the stand-ins check. E-mail (vh_smtp) is not used by the example contacts file.
+if [ ! -s "$AIRFLOW_HOME/robot-secrets" ]; then
+  (umask 077; python3 -c 'import secrets; print("SEC" + secrets.token_hex(16)); print(secrets.token_urlsafe(16))' > "$AIRFLOW_HOME/robot-secrets")
+fi
+export VH_REHEARSAL_CHAT_SECRET=$(sed -n 1p "$AIRFLOW_HOME/robot-secrets")
+export VH_REHEARSAL_FEISHU_SECRET=$(sed -n 2p "$AIRFLOW_HOME/robot-secrets")
+_vh_robot() {
+  printf '{"conn_type": "http", "host": "%s%s", "password": "%s", "extra": {"timeout": 5, "secret": "%s"}}' \
+    "$rehearsal_url" "$1" "$VH_REHEARSAL_TOKEN" "$2"
+}
+export AIRFLOW_CONN_VH_CHAT=$(_vh_robot /chat "$VH_REHEARSAL_CHAT_SECRET")
+export AIRFLOW_CONN_VH_WECOM=$(_vh_robot /wecom "")
+export AIRFLOW_CONN_VH_FEISHU=$(_vh_robot /feishu "$VH_REHEARSAL_FEISHU_SECRET")
+unset -f _vh_robot
 unset -f _vh_conn

@@ -82,9 +82,66 @@ def shadow_world_informed(plan: CutoverPlan, *, domain: str) -> tuple[str, str]:
     return "影子世界PTA切换通知", text
 
 
-def summary(plan: CutoverPlan, *, state: str, records: list[Mapping[str, Any]], timeline: list[str]) -> tuple[str, str]:
-    """For everyone: what changed, when and by whom."""
-    lines = [f"### 切换总结：{state}", "", "#### 时间线"] + [f"- {item}" for item in timeline]
+def step_started(plan: CutoverPlan, *, logins: Iterable[str], step_title: str, task_title: str,
+                 link: str) -> tuple[str, str]:
+    """For a step's owners: the first task of their step has started."""
+    text = (
+        f"### 步骤开始：{step_title}\n\n{_names(plan, logins)}，你们负责的步骤已开始"
+        f"（当前任务：{task_title}）。\n\n[查看任务]({link})"
+    )
+    return f"步骤开始：{step_title}", text
+
+
+def gate_reminder(plan: CutoverPlan, *, logins: Iterable[str], gate_title: str, minutes: float,
+                  link: str) -> tuple[str, str]:
+    """For a gate's assigned users: the gate is still waiting after the escalation time."""
+    text = (
+        f"### 再次提醒：{gate_title}\n\n{_names(plan, logins)}，此确认已等待 {minutes:g} 分钟仍未处理，"
+        f"流程停在这里。\n\n[打开确认页面]({link})"
+    )
+    return f"再次提醒：{gate_title}", text
+
+
+def gate_escalated(plan: CutoverPlan, *, coordinator: str, owners: Iterable[str], gate_title: str,
+                   minutes: float, link: str) -> tuple[str, str]:
+    """For the coordinator: a gate is still unanswered after its owners were reminded."""
+    text = (
+        f"### 确认无人处理：{gate_title}\n\n{plan.people[coordinator]}：此确认已等待 {minutes:g} 分钟，"
+        f"提醒 {_names(plan, owners)} 后仍未处理，请协调。\n\n[打开确认页面]({link})"
+    )
+    return f"确认无人处理：{gate_title}", text
+
+
+def failure_reminder(plan: CutoverPlan, *, logins: Iterable[str], task_title: str, try_number: int,
+                     minutes: float, log_link: str) -> tuple[str, str]:
+    """For a failed step's owners: the failure is still not handled after the escalation time."""
+    text = (
+        f"### 再次提醒：步骤失败未处理\n\n{_names(plan, logins)}，“{task_title}”第 {try_number} 次尝试失败已 "
+        f"{minutes:g} 分钟，仍未处理（修复后清除（Clear）任务即可重跑）。\n\n[查看日志]({log_link})"
+    )
+    return f"再次提醒：{task_title} 失败未处理", text
+
+
+def failure_escalated(plan: CutoverPlan, *, coordinator: str, owners: Iterable[str], task_title: str,
+                      try_number: int, minutes: float | None, log_link: str) -> tuple[str, str]:
+    """For the coordinator: a failed step is still not handled (or the run stopped on it)."""
+    waited = f"已 {minutes:g} 分钟无人处理" if minutes is not None else "流程已停止，其余步骤均已结束"
+    text = (
+        f"### 步骤失败需要协调：{task_title}\n\n{plan.people[coordinator]}：“{task_title}”第 {try_number} 次尝试失败，"
+        f"{waited}。负责人：{_names(plan, owners)}。\n\n[查看日志]({log_link})"
+    )
+    return f"步骤失败需要协调：{task_title}", text
+
+
+def summary(plan: CutoverPlan, *, state: str, records: list[Mapping[str, Any]], timeline: list[str],
+            planned: Mapping[str, str] | None = None,
+            undelivered: list[Mapping[str, Any]] | None = None) -> tuple[str, str]:
+    """For everyone: planned dates, actual timeline, every change with its actor, and undelivered notices."""
+    lines = [f"### 切换总结：{state}", ""]
+    if planned:
+        labels = {"ftt_upgrade_day": "FTT升级", "app_release": "万得厨APP发版", "device_release": "万得厨2.0发版"}
+        lines += ["#### 计划日期"] + [f"- {labels.get(key, key)}：{value}" for key, value in planned.items()] + [""]
+    lines += ["#### 实际时间线"] + [f"- {item}" for item in timeline]
     lines += ["", "#### 变更记录"]
     for record in records:
         lines.append(
@@ -93,5 +150,10 @@ def summary(plan: CutoverPlan, *, state: str, records: list[Mapping[str, Any]], 
             f"（{record['actor']}，任务 {record['task_id']} 第 {record['try_number']} 次尝试，{record['at']}）"
         )
     if not records:
+        lines.append("- 无")
+    lines += ["", "#### 未送达的通知"]
+    for row in undelivered or []:
+        lines.append(f"- {row['title']}（渠道 {row['channel']}，收件人 {_names(plan, row['logins']) or '无'}）：{row['error']}")
+    if not undelivered:
         lines.append("- 无")
     return f"切换总结：{state}", "\n".join(lines)

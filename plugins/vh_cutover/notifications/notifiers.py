@@ -1,4 +1,7 @@
-"""Notifiers for task callbacks and HITL gates: a gate is waiting, a step failed, a window passed."""
+"""
+Notifiers for task callbacks and HITL gates: a step started, a gate is waiting, a step failed, a
+window passed. Each names its event so that a retried task does not repeat a delivered message.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from urllib.parse import quote
 from airflow.sdk import BaseNotifier
 
 from vh_cutover.notifications import messages
-from vh_cutover.notifications.delivery import deliver
+from vh_cutover.notifications.delivery import Scope, deliver_notification
 from vh_cutover.runtime import current_plan
 
 
@@ -43,7 +46,10 @@ class GateWaitingNotifier(BaseNotifier):
             current_plan(), logins=self.logins, gate_title=_task_title(context),
             link=task_link(context, "required_actions"),
         )
-        deliver(self.logins, title, text)
+        # Each try of a gate requests a new response, so each try is its own event.
+        try_number = context["ti"].try_number
+        deliver_notification(self.logins, title, text, event=f"gate_waiting.try{try_number}",
+                             scope=Scope.of_task(context), extra={"try_number": try_number})
 
 
 class StepFailedNotifier(BaseNotifier):
@@ -62,7 +68,9 @@ class StepFailedNotifier(BaseNotifier):
             current_plan(), logins=self.logins, task_title=_task_title(context), reason=reason,
             try_number=ti.try_number, will_retry=self.retrying, log_link=task_link(context),
         )
-        deliver(self.logins, title, text)
+        deliver_notification(self.logins, title, text, event=f"step_failed.try{ti.try_number}",
+                             scope=Scope.of_task(context),
+                             extra={"try_number": ti.try_number, "final": not self.retrying})
 
 
 class FttWindowExceededNotifier(BaseNotifier):
@@ -78,4 +86,27 @@ class FttWindowExceededNotifier(BaseNotifier):
             current_plan(), logins=self.logins, window_hours=float(context["params"][self.window_hours_param]),
             state=context.get("ftt_upgrade_state") or {},
         )
-        deliver(self.logins, title, text)
+        deliver_notification(self.logins, title, text, event="ftt_window_exceeded", scope=Scope.of_task(context))
+
+
+class StepStartedNotifier(BaseNotifier):
+    """
+    Tell a step's owners that their step started, once per run, whichever of its tasks starts first.
+
+    The ledger scope is the step, not the task, so the step's later tasks and retries find the record.
+    """
+
+    def __init__(self, *, step_id: str, logins: Sequence[str]) -> None:
+        super().__init__()
+        self.step_id = step_id
+        self.logins = list(logins)
+
+    def notify(self, context: Any) -> None:
+        plan = current_plan()
+        title, text = messages.step_started(
+            plan, logins=self.logins, step_title=plan.steps[self.step_id].title,
+            task_title=_task_title(context), link=task_link(context),
+        )
+        ti = context["ti"]
+        deliver_notification(self.logins, title, text, event="step_started",
+                             scope=Scope(ti.dag_id, ti.run_id, f"step:{self.step_id}"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from vh_cutover.rehearsal.dependencies import FaultInjected, fault_response
-from vh_cutover.rehearsal.routers import chat, control, fleet, ftt, gray_rules, ota, releases, remote_config
+from vh_cutover.rehearsal.routers import chat, control, fleet, ftt, gray_rules, ota, releases, remote_config, robots
 from vh_cutover.rehearsal.store import RehearsalStore, resolve_db_path
 
 
@@ -29,6 +29,6 @@ def create_app(db_path: str | None = None) -> FastAPI:
     app.add_exception_handler(FaultInjected, fault_response)
     app.add_exception_handler(chat.ChatRejected, chat.chat_rejected_response)
 
-    for module in (ftt, gray_rules, remote_config, releases, fleet, ota, chat, control):
+    for module in (ftt, gray_rules, remote_config, releases, fleet, ota, chat, robots, control):
         app.include_router(module.router)
     return app

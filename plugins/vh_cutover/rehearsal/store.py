@@ -27,7 +27,7 @@ DB_FILE_NAME = "rehearsal.sqlite3"
 BUSY_TIMEOUT_SECONDS = 10.0
 
 # Bumped whenever the schema changes; a file with an older number is rebuilt and reseeded.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TABLES: dict[str, str] = {
     "ftt_environments": """
@@ -119,6 +119,13 @@ _TABLES: dict[str, str] = {
     "chat_messages": """
         CREATE TABLE chat_messages (
             message_id INTEGER PRIMARY KEY,
+            received_at REAL NOT NULL,
+            body TEXT NOT NULL
+        )""",
+    "robot_messages": """
+        CREATE TABLE robot_messages (
+            message_id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
             received_at REAL NOT NULL,
             body TEXT NOT NULL
         )""",
