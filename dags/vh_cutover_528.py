@@ -46,9 +46,8 @@ from vh_cutover.notifications.notifiers import (
     StepStartedNotifier,
 )
 from vh_cutover.operators.change import SetGrayRuleOperator, SetUpgradePromptOperator, SwitchClientEnvironmentOperator
-from vh_cutover.operators.gates import ApprovalGateOperator, assigned_users
+from vh_cutover.operators.gates import ApprovalGateOperator, BranchGateOperator, assigned_users
 from vh_cutover.operators.reclaim import ReclaimTestEnvironmentOperator
-from vh_cutover.operators.signoff import SignOffGateOperator
 from vh_cutover.operators.release import BackendReleaseOperator
 from vh_cutover.operators.waits import FttUpgradeSensor, OtaPushSensor
 from vh_cutover.params import build_params
@@ -119,7 +118,7 @@ def gate_args(step_id: str) -> dict:
 )
 def vh_cutover_528():
     # --- 0. preflight -------------------------------------------------------------------------
-    with TaskGroup("preflight", tooltip="预检与计划通知") as preflight:
+    with TaskGroup("preflight", group_display_name="预检与计划通知", tooltip="预检与计划通知") as preflight:
 
         @task(task_display_name="校验参数", doc_md=step_doc("preflight", "按 JSON schema 之外的规则再次校验运行参数（REST 触发也会经过这里），任何写入之前失败。"), **step_args("preflight"))
         def validate_params(**context) -> dict:
@@ -180,7 +179,7 @@ def vh_cutover_528():
         decision >> [cancel_ops_notice(), send_ops_notice()] >> announce_plan()
 
     # --- 1. gray rule on the phone app -----------------------------------------------------------
-    with TaskGroup("app_gray_rule", tooltip="万得厨APP灰度规则") as app_gray_rule:
+    with TaskGroup("app_gray_rule", group_display_name="万得厨APP灰度规则", tooltip="万得厨APP灰度规则") as app_gray_rule:
         apply_gray_rule = SetGrayRuleOperator(
             task_id="apply_gray_rule",
             task_display_name="设置虚拟人模块灰度规则",
@@ -202,7 +201,7 @@ def vh_cutover_528():
         apply_gray_rule >> verify_gray_rule_matrix()
 
     # --- 2. the vendor's FTT upgrade -------------------------------------------------------------
-    with TaskGroup("ftt_upgrade", tooltip="FTT生产环境升级") as ftt_upgrade:
+    with TaskGroup("ftt_upgrade", group_display_name="FTT生产环境升级", tooltip="FTT生产环境升级") as ftt_upgrade:
         wait_for_ftt_upgrade = FttUpgradeSensor(
             task_id="wait_for_ftt_upgrade",
             task_display_name="等待FTT生产环境升级",
@@ -232,7 +231,7 @@ def vh_cutover_528():
 
     # --- 3. switch every client, in parallel -----------------------------------------------------
     approved_by = "ftt_upgrade.confirm_ftt_upgrade"
-    with TaskGroup("wandechu_app", tooltip="万得厨APP") as wandechu_app:
+    with TaskGroup("wandechu_app", group_display_name="万得厨APP", tooltip="万得厨APP") as wandechu_app:
         SwitchClientEnvironmentOperator(
             task_id="switch_app_domain",
             task_display_name="万得厨APP切换生产域名",
@@ -242,7 +241,7 @@ def vh_cutover_528():
             **step_args("app_switch"),
         )
 
-    with TaskGroup("wandechu_2_0", tooltip="万得厨2.0") as wandechu_2_0:
+    with TaskGroup("wandechu_2_0", group_display_name="万得厨2.0", tooltip="万得厨2.0") as wandechu_2_0:
         SwitchClientEnvironmentOperator(
             task_id="switch_device_domain",
             task_display_name="万得厨2.0切换生产域名",
@@ -252,7 +251,7 @@ def vh_cutover_528():
             **step_args("device_switch"),
         )
 
-    with TaskGroup("backend", tooltip="后端接口") as backend:
+    with TaskGroup("backend", group_display_name="后端接口", tooltip="后端接口") as backend:
         BackendReleaseOperator(
             task_id="release_backend",
             task_display_name="后端接口发布生产",
@@ -261,7 +260,7 @@ def vh_cutover_528():
             **step_args("backend_release"),
         )
 
-    with TaskGroup("shadow_world", tooltip="影子世界APP / PTA") as shadow_world:
+    with TaskGroup("shadow_world", group_display_name="影子世界APP / PTA", tooltip="影子世界APP / PTA") as shadow_world:
         switch_pta_backend = SwitchClientEnvironmentOperator(
             task_id="switch_pta_backend",
             task_display_name="PTA模块与影子后端切换生产",
@@ -285,7 +284,7 @@ def vh_cutover_528():
         switch_pta_backend >> inform_shadow_world_team()
 
     # --- 4. verification and sign-off, with the way back ------------------------------------------
-    with TaskGroup("verification", tooltip="业务流程验证") as verification:
+    with TaskGroup("verification", group_display_name="业务流程验证", tooltip="业务流程验证") as verification:
 
         @task(task_display_name="自动验证业务流程", trigger_rule="none_failed_min_one_success", doc_md=step_doc("verify", "只读检查生产环境：各客户端配置与 SDK 域名、PTA 同步、灰度规则、后端版本。结果交给签字确认。"), **step_args("verify"))
         def check_business_flows(**context) -> dict:
@@ -296,7 +295,7 @@ def vh_cutover_528():
             return result
 
         checks = check_business_flows()
-        sign_off = SignOffGateOperator(
+        sign_off = BranchGateOperator(
             task_id="sign_off",
             task_display_name="业务验证签字确认",
             doc_md=step_doc("verify", "陈安棋/卢一烨查看自动验证结果并按之前的方法验证业务流程后签字；也可以选择回滚到测试环境。如需重新验证，请清除“自动验证业务流程”及其下游任务。"),
@@ -327,7 +326,7 @@ def vh_cutover_528():
     # sign-off chose and the DAG completed, and every system is left in a known state. A failed
     # run would invite clearing and retrying, which has nothing left to do here. The outcome is
     # stated by the summary ("已回滚到测试环境") and by the rollback message to every owner.
-    with TaskGroup("rollback", tooltip="回滚到测试环境") as rollback:
+    with TaskGroup("rollback", group_display_name="回滚到测试环境", tooltip="回滚到测试环境") as rollback:
         start_rollback = EmptyOperator(
             task_id="start_rollback", task_display_name="开始回滚",
             doc_md=step_doc("verify", "签字确认选择“回滚到测试环境”后运行，随后把各客户端指回测试环境并回滚后端。"),
@@ -374,7 +373,7 @@ def vh_cutover_528():
         return {"decision": "不迁移", "reason": "测试环境 PTA 数据量很少，且大多是公司研发过程中的测试用户", "pta_records_left_on_test": count}
 
     # --- 6. reclaim the test environment ---------------------------------------------------------
-    with TaskGroup("reclaim", tooltip="FTT测试环境回收") as reclaim:
+    with TaskGroup("reclaim", group_display_name="FTT测试环境回收", tooltip="FTT测试环境回收") as reclaim:
         approve_reclaim = ApprovalGateOperator(
             task_id="approve_reclaim",
             task_display_name="测试同学确认回收测试环境",
@@ -396,7 +395,7 @@ def vh_cutover_528():
         approve_reclaim >> reclaim_test_environment
 
     # --- 7. device upgrade prompt ----------------------------------------------------------------
-    with TaskGroup("device_prompt", tooltip="万得厨2.0升级提示") as device_prompt:
+    with TaskGroup("device_prompt", group_display_name="万得厨2.0升级提示", tooltip="万得厨2.0升级提示") as device_prompt:
         wait_for_device_push = OtaPushSensor(
             task_id="wait_for_device_push",
             task_display_name="等待万得厨2.0新版本推送",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from vh_cutover.operators.gates import auth_manager_user_ids
+from vh_cutover.operators.gates import RESPONSE_XCOM_KEY, auth_manager_user_ids
 from vh_cutover.params import RunSettings, resolve_run_settings
 from vh_cutover.plan import CutoverPlan, load_plan
 
@@ -40,7 +40,7 @@ def gate_responder(context: Any, gate_task_id: str | None) -> str:
         return DAG_ACTOR
     response = context["ti"].xcom_pull(task_ids=gate_task_id)
     if not isinstance(response, dict):
-        response = context["ti"].xcom_pull(task_ids=gate_task_id, key="response")
+        response = context["ti"].xcom_pull(task_ids=gate_task_id, key=RESPONSE_XCOM_KEY)
     if not isinstance(response, dict):
         return DAG_ACTOR
     user = response.get("responded_by_user") or {}

@@ -180,8 +180,6 @@ def test_task_display_names_in_chinese(dag):
     assert not_chinese == {}
 
 
-@pytest.mark.xfail(strict=True, reason="no TaskGroup sets group_display_name yet, so the grid and graph show "
-                                       "group ids such as app_gray_rule; remove this mark once they do")
 def test_task_group_labels_in_chinese(dag):
     groups = dag.task_group.get_task_group_dict()
     not_chinese = {group_id: group.label for group_id, group in groups.items() if group_id and not CJK.search(group.label)}

@@ -11,6 +11,7 @@ login is the id.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLBranchOperator, HITLOperator
@@ -20,6 +21,7 @@ from vh_cutover.exceptions import CutoverStepError
 from vh_cutover.plan.models import CutoverPlan
 
 USER_IDS_VARIABLE = "vh_hitl_user_ids"
+RESPONSE_XCOM_KEY = "response"
 
 
 def assigned_users(plan: CutoverPlan, step_id: str) -> list[dict[str, str]]:
@@ -67,4 +69,24 @@ class ApprovalGateOperator(_AssignedByLoginMixin, HITLOperator):
 
 
 class BranchGateOperator(_AssignedByLoginMixin, HITLBranchOperator):
-    """A gate whose chosen option picks the branch the run takes."""
+    """
+    A gate whose chosen option picks the branch the run takes.
+
+    A branching HITL task returns only the chosen task ids, so this gate also keeps the response
+    (options, responder, time) in XCom under ``response``: the rollback records the responder as
+    the actor of every undo and the summary shows the choice.
+    """
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        # Pushed before branching, because the branch step ends by raising an exception.
+        responded_at = event.get("responded_at")
+        context["ti"].xcom_push(
+            key=RESPONSE_XCOM_KEY,
+            value={
+                "chosen_options": list(event.get("chosen_options") or []),
+                "responded_by_user": event.get("responded_by_user"),
+                "responded_at": responded_at.isoformat() if isinstance(responded_at, dt.datetime) else responded_at,
+            },
+        )
+        self.log.info("gate responded chosen=%s", event.get("chosen_options"))
+        return super().execute_complete(context=context, event=event)

@@ -11,7 +11,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from vh_cutover.audit import AUDIT_XCOM_KEY
 from vh_cutover.operators.change import CutoverChangeOperator
 from vh_cutover.operators.release import BackendReleaseOperator
-from vh_cutover.operators.signoff import RESPONSE_XCOM_KEY
+from vh_cutover.operators.gates import RESPONSE_XCOM_KEY
 from vh_cutover.plan.models import CutoverPlan
 from vh_cutover.runtime import person_label, run_settings
 
