@@ -189,57 +189,17 @@ class SetGrayRuleOperator(CutoverChangeOperator):
         self.hook.put_rule(self.client, self.module, target, updated_by=actor, change_key=key)
 
 
-class SwitchClientEnvironmentOperator(CutoverChangeOperator):
+class RemoteConfigModuleOperator(CutoverChangeOperator):
     """
-    Point a client's virtual-human module at one FTT environment (domain and related settings).
+    Base class of the steps that set one module's settings in a client's remote configuration.
+
+    Subclasses set ``module`` and implement :meth:`target_state`.
 
     :param client: client id from the plan.
-    :param environment: ``prod`` for the cutover, ``test`` for a rollback.
     """
 
     system = "remote_config"
-    module = "virtual_human"
-
-    def __init__(self, *, client: str, environment: str = "prod",
-                 remote_config_conn_id: str = RemoteConfigHook.default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.client = client
-        self.environment = environment
-        self.remote_config_conn_id = remote_config_conn_id
-
-    @cached_property
-    def hook(self) -> RemoteConfigHook:
-        return RemoteConfigHook(remote_config_conn_id=self.remote_config_conn_id)
-
-    def audit_key(self) -> str:
-        return f"{self.client}/{self.module}"
-
-    def skip_reason(self, settings: RunSettings) -> str | None:
-        if self.client not in settings.clients:
-            return f"本次运行未选择客户端 {self.client}（参数 clients={list(settings.clients)}）"
-        return None
-
-    def read_state(self, settings: RunSettings) -> tuple[Any, str | None]:
-        document = self.hook.get_module(self.client, self.module)
-        return document.get("settings", {}), document.get("change_key")
-
-    def target_state(self, settings: RunSettings) -> Any:
-        domain = settings.prod_domain if self.environment == "prod" else settings.test_domain
-        return {
-            "domain": domain,
-            "environment": self.environment,
-            "app_id": current_plan().clients[self.client].app_id,
-        }
-
-    def write_state(self, settings: RunSettings, target: Any, *, key: str, actor: str) -> None:
-        self.hook.put_module(self.client, self.module, target, updated_by=actor, change_key=key)
-
-
-class SetUpgradePromptOperator(CutoverChangeOperator):
-    """Show devices below a version the prompt to upgrade (remote configuration ``upgrade_prompt``)."""
-
-    system = "remote_config"
-    module = "upgrade_prompt"
+    module: ClassVar[str] = ""
 
     def __init__(self, *, client: str, remote_config_conn_id: str = RemoteConfigHook.default_conn_name,
                  **kwargs: Any) -> None:
@@ -258,11 +218,44 @@ class SetUpgradePromptOperator(CutoverChangeOperator):
         document = self.hook.get_module(self.client, self.module)
         return document.get("settings", {}), document.get("change_key")
 
-    def target_state(self, settings: RunSettings) -> Any:
-        return {"below_version": settings.prompt_below_version, "message": current_plan().device_prompt.message}
-
     def write_state(self, settings: RunSettings, target: Any, *, key: str, actor: str) -> None:
         self.hook.put_module(self.client, self.module, target, updated_by=actor, change_key=key)
+
+
+class SwitchClientEnvironmentOperator(RemoteConfigModuleOperator):
+    """
+    Point a client's virtual-human module at one FTT environment (domain and related settings).
+
+    :param environment: ``prod`` for the cutover, ``test`` for a rollback.
+    """
+
+    module = "virtual_human"
+
+    def __init__(self, *, environment: str = "prod", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.environment = environment
+
+    def skip_reason(self, settings: RunSettings) -> str | None:
+        if self.client not in settings.clients:
+            return f"本次运行未选择客户端 {self.client}（参数 clients={list(settings.clients)}）"
+        return None
+
+    def target_state(self, settings: RunSettings) -> Any:
+        domain = settings.prod_domain if self.environment == "prod" else settings.test_domain
+        return {
+            "domain": domain,
+            "environment": self.environment,
+            "app_id": current_plan().clients[self.client].app_id,
+        }
+
+
+class SetUpgradePromptOperator(RemoteConfigModuleOperator):
+    """Show devices below a version the prompt to upgrade (remote configuration ``upgrade_prompt``)."""
+
+    module = "upgrade_prompt"
+
+    def target_state(self, settings: RunSettings) -> Any:
+        return {"below_version": settings.prompt_below_version, "message": current_plan().device_prompt.message}
 
 
 def clients_on_environment(hook: RemoteConfigHook, clients: Sequence[str], environment: str) -> list[str]:
