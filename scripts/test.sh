@@ -8,6 +8,8 @@ scripts/bootstrap.sh
 scripts/system-deps.sh
 scripts/services.sh
 
+# airflow standalone starts its components as `airflow ...` through PATH.
+source .venv/bin/activate
 export AIRFLOW_HOME=${AIRFLOW_HOME:-$PWD/.airflow-test}
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export VH_CUTOVER_CONTACTS=${VH_CUTOVER_CONTACTS:-$PWD/config/contacts.example.yaml}

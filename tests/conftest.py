@@ -1,13 +1,21 @@
-"""Fixtures shared by every test folder: the rehearsal stand-ins served by uvicorn on loopback."""
+"""
+Fixtures shared by every test folder: the stand-ins served by uvicorn on loopback, and one real
+Airflow standalone for the whole session (end-to-end and UI tests).
+"""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+
+from airflow_client import DAG_ID, AirflowClient, StandIns
+from standalone import ROOT, StandaloneAirflow, free_port, rehearsal_environment
 
 SERVER_START_TIMEOUT_SECONDS = 10.0
 
@@ -39,3 +47,36 @@ def rehearsal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def airflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneAirflow]:
+    """Start the session's standalone Airflow; tests that crash it get it through this fixture."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    port = int(os.environ.get("VH_E2E_PORT") or free_port())
+    env = rehearsal_environment(home, port)
+    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
+    server = StandaloneAirflow(home, port, env)
+    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/seed_passwords.py"), str(server.passwords)],
+                   env=env, check=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow(airflow_server: StandaloneAirflow) -> Iterator[tuple[AirflowClient, StandIns, dict[str, str]]]:
+    client = AirflowClient(airflow_server.base_url, airflow_server.passwords)
+    client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+    yield client, StandIns(airflow_server.base_url), airflow_server.env
+
+
+@pytest.fixture(autouse=True)
+def _fail_unfinished_runs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the shared Airflow, fail the runs it left unfinished."""
+    yield
+    if "airflow" in request.fixturenames:
+        client, _, _ = request.getfixturevalue("airflow")
+        client.fail_unfinished_runs()

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from airflow_client import AirflowClient, StandIns
-from conftest import ROOT
+from standalone import ROOT
 
 pytestmark = pytest.mark.e2e
 

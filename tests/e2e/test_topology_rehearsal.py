@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from airflow_client import DAG_ID, AirflowClient, StandIns
-from conftest import ROOT, _free_port, _rehearsal_environment
+from standalone import ROOT, free_port, rehearsal_environment
 from scenario import assert_target_state, play_until_done, start_run
 
 pytestmark = pytest.mark.e2e
@@ -38,8 +38,8 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Airflow
     if not (_reachable(5432) and _reachable(6379)) or shutil.which("psql") is None:
         pytest.skip("needs PostgreSQL and psql on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (scripts/services.sh)")
     state_dir = tmp_path_factory.mktemp("topology")
-    port = _free_port()
-    rehearsal = _rehearsal_environment(state_dir / "home", port)
+    port = free_port()
+    rehearsal = rehearsal_environment(state_dir / "home", port)
     env = {
         **os.environ,
         **{key: value for key, value in rehearsal.items() if key.startswith(PASSED_THROUGH)},

@@ -1,59 +1,19 @@
-"""
-Fixtures of the browser checks: the end-to-end suite's Airflow standalone and a logged-in chromium.
-
-The Airflow fixtures are the ones in ``tests/e2e/conftest.py``, loaded from that file and
-registered again here with module scope. Module scope stops this folder's Airflow as soon as its
-tests end, and ``pytest_collection_modifyitems`` runs this folder before ``tests/e2e``, so the
-two Airflow instances never run at the same time (the test machines have two cores).
-"""
+"""Fixtures of the browser checks: a logged-in headless chromium against the session's Airflow (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from ui_support import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
-UI_DIR = Path(__file__).resolve().parent
-E2E_DIR = ROOT / "tests" / "e2e"
 SCREENSHOTS = ROOT / "reports" / "ui"
 PAGE_TIMEOUT_MS = 30_000
-
-
-def _load_e2e_conftest() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vh_e2e_fixtures", E2E_DIR / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _module_scoped(module: ModuleType, name: str):
-    fixture = getattr(module, name, None)
-    if fixture is None:
-        return None
-    return pytest.fixture(scope="module", name=name)(fixture.__wrapped__)
-
-
-_E2E = _load_e2e_conftest()
-airflow_server = _module_scoped(_E2E, "airflow_server")
-airflow = _module_scoped(_E2E, "airflow")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run this folder's tests right before the end-to-end tests, so its Airflow stops first."""
-    ui_items = [item for item in items if UI_DIR in item.path.parents]
-    if not ui_items:
-        return
-    others = [item for item in items if UI_DIR not in item.path.parents]
-    first_e2e = next((index for index, item in enumerate(others) if E2E_DIR in item.path.parents), len(others))
-    items[:] = others[:first_e2e] + ui_items + others[first_e2e:]
 
 
 @pytest.fixture(scope="module")

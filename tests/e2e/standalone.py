@@ -1,4 +1,4 @@
-"""A real Airflow standalone with the stand-ins, started once for the end-to-end tests."""
+"""An ``airflow standalone`` on a free loopback port with the rehearsal environment, for e2e and UI tests."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from airflow_client import DAG_ID, AirflowClient, StandIns
 
@@ -19,16 +18,18 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 240
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _rehearsal_environment(airflow_home: Path, port: int) -> dict[str, str]:
+def rehearsal_environment(airflow_home: Path, port: int) -> dict[str, str]:
     """Return the environment scripts/rehearsal-env.sh builds, as the run command uses it."""
     script = f'source "{ROOT}/scripts/rehearsal-env.sh" >/dev/null && env -0'
-    env = {**os.environ, "AIRFLOW_HOME": str(airflow_home), "VH_API_PORT": str(port), "VH_ROOT": str(ROOT)}
+    # standalone starts its components as `airflow ...`, so the venv's bin must come first on PATH.
+    path = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PATH": path, "AIRFLOW_HOME": str(airflow_home), "VH_API_PORT": str(port), "VH_ROOT": str(ROOT)}
     output = subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True).stdout
     return dict(item.split("=", 1) for item in output.decode().split("\0") if "=" in item)
 
@@ -110,36 +111,3 @@ class StandaloneAirflow:
             if command_part in command:
                 pids.append(int(entry.name))
         return pids
-
-
-@pytest.fixture(scope="session")
-def airflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneAirflow]:
-    """Start the session's standalone Airflow; tests that crash it get it through this fixture."""
-    home = tmp_path_factory.mktemp("airflow_home")
-    port = int(os.environ.get("VH_E2E_PORT") or _free_port())
-    env = _rehearsal_environment(home, port)
-    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
-    server = StandaloneAirflow(home, port, env)
-    subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/seed_passwords.py"), str(server.passwords)],
-                   env=env, check=True)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def airflow(airflow_server: StandaloneAirflow) -> Iterator[tuple[AirflowClient, StandIns, dict[str, str]]]:
-    client = AirflowClient(airflow_server.base_url, airflow_server.passwords)
-    client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-    yield client, StandIns(airflow_server.base_url), airflow_server.env
-
-
-@pytest.fixture(autouse=True)
-def _fail_unfinished_runs(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each test that used the shared Airflow, fail the runs it left unfinished."""
-    yield
-    if "airflow" in request.fixturenames:
-        client, _, _ = request.getfixturevalue("airflow")
-        client.fail_unfinished_runs()
