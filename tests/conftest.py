@@ -75,8 +75,16 @@ def airflow(airflow_server: StandaloneAirflow) -> Iterator[tuple[AirflowClient, 
 
 @pytest.fixture(autouse=True)
 def _fail_unfinished_runs(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each test that used the shared Airflow, fail the runs it left unfinished."""
+    """
+    After each test that used the shared Airflow, fail the runs it started and left unfinished.
+
+    Runs that were already unfinished when the test began belong to a wider-scoped fixture (set
+    up before this one), which ends them itself.
+    """
+    if "airflow" not in request.fixturenames:
+        yield
+        return
+    client, _, _ = request.getfixturevalue("airflow")
+    before = set(client.unfinished_run_ids())
     yield
-    if "airflow" in request.fixturenames:
-        client, _, _ = request.getfixturevalue("airflow")
-        client.fail_unfinished_runs()
+    client.fail_runs(run_id for run_id in client.unfinished_run_ids() if run_id not in before)

@@ -87,13 +87,25 @@ class AirflowClient:
             time.sleep(1)
         raise AssertionError(f"run {run_id} not finished after {timeout}s: {self.task_states(run_id)}")
 
-    def fail_unfinished_runs(self) -> list[str]:
-        """Mark every queued or running run failed, so the next test's run is not rejected as concurrent."""
+    def unfinished_run_ids(self) -> list[str]:
         response = self.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": ["running", "queued"]})
         response.raise_for_status()
-        run_ids = [run["dag_run_id"] for run in response.json()["dag_runs"]]
+        return [run["dag_run_id"] for run in response.json()["dag_runs"]]
+
+    def fail_runs(self, run_ids: Iterable[str]) -> None:
+        """Mark runs failed, with their waiting tasks, so a later run is not rejected as concurrent."""
         for run_id in run_ids:
+            # A failed run keeps its gates in Required Actions until the gate tasks end too.
+            for task_id, state in self.task_states(run_id).items():
+                if state in ("awaiting_input", "deferred"):
+                    self.request("PATCH", f"{self.run_path(run_id)}/taskInstances/{task_id}",
+                                 json={"new_state": "failed"}).raise_for_status()
             self.request("PATCH", self.run_path(run_id), json={"state": "failed"}).raise_for_status()
+
+    def fail_unfinished_runs(self) -> list[str]:
+        """Mark every queued or running run failed and return their ids."""
+        run_ids = self.unfinished_run_ids()
+        self.fail_runs(run_ids)
         return run_ids
 
     def answer_gate(self, run_id: str, task_id: str, option: str, *, user: str) -> httpx.Response:

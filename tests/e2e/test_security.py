@@ -113,6 +113,7 @@ def test_gate_and_logs_guarded(airflow):
             assert token not in json.dumps(rendered, ensure_ascii=False), task_id
         gray_log = client.request("GET", f"{client.run_path(run_id)}/taskInstances/app_gray_rule.apply_gray_rule/logs/1",
                                   params={"full_content": True}).text
-        assert "audit system=gray_rules" in gray_log
+        assert "audit run_id=" in gray_log
+        assert "system=gray_rules" in gray_log
     finally:
         client.request("PATCH", client.run_path(run_id), json={"state": "failed"})

@@ -2,12 +2,13 @@
 The pages the cutover's people use, rendered by headless chromium against a real Airflow.
 
 A coordinator sees the DAG, its trigger form and a run's graph in Chinese. The FTT gate's owner
-finds the gate under Required Actions, sees its two options and answers it from the browser.
+opens the gate from its chat link, sees its two options and responds from the browser.
 """
 
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Iterator
 
 import pytest
 
@@ -29,7 +30,7 @@ REJECT = "升级有问题，停止切换"
 
 
 @pytest.fixture(scope="module")
-def waiting_run(airflow) -> str:
+def waiting_run(airflow) -> Iterator[str]:
     """Start a run and bring it to the FTT gate, which then waits for its owner."""
     client, stand_ins, _ = airflow
     stand_ins.reset()
@@ -40,7 +41,9 @@ def waiting_run(airflow) -> str:
     client.wait_for_task(run_id, "ftt_upgrade.wait_for_ftt_upgrade", {"deferred"})
     stand_ins.upgrade_ftt("succeed", duration_seconds=1)
     client.wait_for_task(run_id, GATE_ID, {"awaiting_input"})
-    return run_id
+    yield run_id
+    if run_id in client.unfinished_run_ids():
+        client.fail_runs([run_id])
 
 
 def _run_path(run_id: str) -> str:
@@ -100,14 +103,14 @@ def test_run_graph_shows_task_names(airflow, waiting_run, browser_as, screenshot
 
 def test_required_actions_show_gate_options(airflow, waiting_run, browser_as, screenshot):
     client = airflow[0]
-    page = browser_as(GATE_OWNER, "/required_actions")
+    # The address the gate-waiting chat message links to.
+    page = browser_as(GATE_OWNER, f"{_run_path(waiting_run)}/tasks/{GATE_ID}/required_actions")
 
-    page.get_by_role("link", name="确认 FTT 生产环境升级成功").first.click()
     approve = page.get_by_role("button", name=APPROVE, exact=True)
     approve.wait_for()
     screenshot(page, "gate_required_action")
 
-    assert page.url.endswith(f"/tasks/{GATE_ID}/required_actions")
+    assert "/auth/login" not in page.url
     assert page.get_by_role("button", name=REJECT, exact=True).count() == 1
 
     approve.click()
