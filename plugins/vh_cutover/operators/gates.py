@@ -2,7 +2,7 @@
 Human gates of the cutover, with Chinese options and the step's owners as assigned users.
 
 HITL compares ``assigned_users[*]["id"]`` with the logged-in user's id. Under the simple auth
-manager that id is the login (``wangyu``); under the FAB auth manager it is the user's numeric
+manager that id is the login (``wangyu``). Under the FAB auth manager it is the user's numeric
 database id, which exists only once the users are created. So the plan names people by login, and
 the ids are resolved when the gate runs, from the Airflow Variable ``vh_hitl_user_ids``
 (``{"wangyu": "2", ...}``, written by the deployment's init step); without that Variable the
@@ -73,8 +73,8 @@ class BranchGateOperator(_AssignedByLoginMixin, HITLBranchOperator):
     A gate whose chosen option picks the branch the run takes.
 
     A branching HITL task returns only the chosen task ids, so this gate also keeps the response
-    (options, responder, time) in XCom under ``response``: the rollback records the responder as
-    the actor of every undo and the summary shows the choice.
+    (options, responder, time) in XCom under ``response``. The rollback records the responder as
+    the actor of every undo, and the summary shows the choice.
     """
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
