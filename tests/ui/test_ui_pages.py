@@ -59,7 +59,9 @@ def test_dag_page_shows_display_name(browser_as, screenshot):
 
     assert "/auth/login" not in page.url
     assert heading.count() >= 1
-    assert page.get_by_role("button", name="触发 Dag").count() == 1
+    trigger = page.get_by_role("button", name="触发 Dag")
+    trigger.wait_for()
+    assert trigger.count() == 1
 
 
 def test_trigger_form_shows_param_titles(browser_as, screenshot):
