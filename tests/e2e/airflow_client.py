@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 import urllib.parse
@@ -13,8 +12,7 @@ from typing import Any
 import httpx
 
 DAG_ID = "vh_cutover_528"
-# Seen here: 3 s was not always enough on 2 loaded cores.
-GATE_SETTLE_SECONDS = 8.0
+GATE_SETTLE_SECONDS = 5.0
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
 
 
@@ -111,18 +109,21 @@ class AirflowClient:
 
     def answer_gate(self, run_id: str, task_id: str, option: str, *, user: str) -> httpx.Response:
         """
-        Respond to a gate as ``user``, but no sooner than GATE_SETTLE_SECONDS after it began to wait.
+        Respond to a gate as ``user``, GATE_SETTLE_SECONDS after the gate is seen waiting.
 
         NOTE: with Airflow 3.3.2 and a local executor, a response that arrives before the
         scheduler has processed the executor's event for the parked try makes the scheduler fail
         that try, and the retry asks again. People rarely respond that fast; tests do.
         """
-        detail_path = f"{self.run_path(run_id)}/taskInstances/{task_id}/-1/hitlDetails"
-        detail = self.request("GET", detail_path)
-        if detail.status_code == 200:
-            created = dt.datetime.fromisoformat(detail.json()["created_at"].replace("Z", "+00:00"))
-            waited = (dt.datetime.now(dt.timezone.utc) - created).total_seconds()
-            time.sleep(max(0.0, GATE_SETTLE_SECONDS - waited))
+        # Counted from when this client first sees the gate waiting, not from the HITL detail's
+        # created_at: the gate's notifiers run between the two, and can take many seconds.
+        deadline = time.monotonic() + 60
+        while self.task_states(run_id).get(task_id) != "awaiting_input":
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        else:
+            time.sleep(GATE_SETTLE_SECONDS)
         return self.request(
             "PATCH", f"{self.run_path(run_id)}/taskInstances/{task_id}/-1/hitlDetails", user=user,
             json={"chosen_options": [option], "params_input": {}},
