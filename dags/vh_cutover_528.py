@@ -123,7 +123,7 @@ def vh_cutover_528():
         @task(task_display_name="校验参数", doc_md=step_doc("preflight", "按 JSON schema 之外的规则再次校验运行参数（REST 触发也会经过这里），任何写入之前失败。"), **step_args("preflight"))
         def validate_params(**context) -> dict:
             # Neither a bad parameter nor a concurrent run goes away by retrying, so both fail
-            # the task at once (no retries); clearing the task checks again.
+            # the task at once without retries. Clearing the task checks again.
             try:
                 settings = run_settings(context)
                 preflight_steps.reject_concurrent_run(

@@ -113,7 +113,7 @@ class AirflowClient:
 
         NOTE: with Airflow 3.3.2 and a local executor, a response that arrives before the
         scheduler has processed the executor's event for the parked try makes the scheduler fail
-        that try, and the retry asks again. People rarely respond that fast; tests do.
+        that try, and the retry waits for a second response. People rarely respond that fast; tests do.
         """
         # Counted from when this client first sees the gate waiting, not from the HITL detail's
         # created_at: the gate's notifiers run between the two, and can take many seconds.

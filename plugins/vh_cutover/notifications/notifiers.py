@@ -62,7 +62,12 @@ class StepFailedNotifier(BaseNotifier):
 
     def notify(self, context: Any) -> None:
         error = context.get("exception")
-        reason = str(error).splitlines()[0] if error and str(error) else type(error).__name__ if error else "未知原因"
+        if error is None:
+            reason = "未知原因"
+        elif str(error):
+            reason = str(error).splitlines()[0]
+        else:
+            reason = type(error).__name__
         ti = context["ti"]
         title, text = messages.step_failed(
             current_plan(), logins=self.logins, task_title=_task_title(context), reason=reason,

@@ -2,7 +2,7 @@
 Idempotent changes to outside systems: read, compare, write only if different, read back, audit.
 
 Each write carries a change key that is the same on every try of the task, and the systems store
-it next to the value. A retry that finds the target already in place therefore knows whether an
+it next to the value. A retry that finds the target already in place can therefore tell whether an
 earlier try of the same task wrote it (audited as such) or it was there before the run.
 """
 

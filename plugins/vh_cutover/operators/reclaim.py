@@ -17,7 +17,7 @@ class ReclaimTestEnvironmentOperator(CutoverChangeOperator):
     """
     Hand the FTT test environment back to the vendor.
 
-    Whatever a person answered at the gate, the reclaim is refused while a client still points at
+    Whatever a person chose at the gate, the reclaim is refused while a client still points at
     the test environment, while the test environment still sees client traffic, or while the run's
     verification has not passed.
 

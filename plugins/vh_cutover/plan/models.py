@@ -140,7 +140,7 @@ class BackendRelease(_Model):
 
 
 class Fleet(_Model):
-    """Which devices count for the operations-notice decision."""
+    """Fleet selection and threshold of the operations-notice decision."""
 
     model: str = Field(min_length=1)
     module_firmware: Version
@@ -210,7 +210,7 @@ class CutoverPlan(_Model):
         return [self.people[login] for login in self.steps[step_id].owners]
 
     def gate_users(self, step_id: str) -> list[str]:
-        """Return the logins allowed to answer a step's gate: its owners plus the coordinator."""
+        """Return the logins allowed to respond to a step's gate: its owners plus the coordinator."""
         logins = list(self.steps[step_id].owners)
         if self.coordinator not in logins:
             logins.append(self.coordinator)

@@ -101,7 +101,7 @@ def decide_ops_notice(figures: Mapping[str, Any], *, threshold: float) -> dict[s
     Decide whether operations must remind device users before the upgrade.
 
     The notice is needed when the share of online devices below the module firmware reaches the
-    threshold; offline devices are not in daily use, so they do not count.
+    threshold. Offline devices are not in daily use, so they do not count.
     """
     share = figures["below_online_share"]
     needed = share >= threshold
