@@ -31,7 +31,8 @@ def test_cutover_reaches_target_state(airflow):
     }
     summary = client.xcom(run_id, "send_summary")
     assert summary["state"] == "切换完成"
-    assert summary["changes"] == len(CHANGING_TASKS)
+    outcomes = {record["task_id"]: (record["outcome"], record["try_number"]) for record in summary["records"]}
+    assert summary["changes"] == len(CHANGING_TASKS), (outcomes, client.task_states(run_id))
 
     # Clearing every changing task after success must write nothing more.
     writes_before = stand_ins.write_count()
