@@ -102,13 +102,15 @@ class FttHook(CutoverHttpHook):
         require_field(result, "ok", (bool,), system=self.system, method="POST", endpoint="/pta/sync")
         return result
 
-    def reclaim(self) -> dict[str, Any]:
+    def reclaim(self, change_key: str | None = None) -> dict[str, Any]:
         """
         Hand the environment back to the vendor and return the result.
 
-        ``changed`` is false when the environment was already reclaimed. The production
+        ``changed`` is false when the environment was already reclaimed. ``change_key`` is kept
+        with the reclaim and read back as the status's ``reclaim_key``. The production
         environment responds 409, which raises ``CutoverHttpError``.
         """
-        result = self.request_json("POST", "/reclaim")
+        body = {"change_key": require_text("change_key", change_key)} if change_key else None
+        result = self.request_json("POST", "/reclaim", json=body)
         require_field(result, "reclaimed", (bool,), system=self.system, method="POST", endpoint="/reclaim")
         return result

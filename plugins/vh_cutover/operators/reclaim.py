@@ -45,7 +45,8 @@ class ReclaimTestEnvironmentOperator(CutoverChangeOperator):
         return "test.reclaimed"
 
     def read_state(self, settings: RunSettings) -> tuple[Any, str | None]:
-        return bool(self.ftt_test.get_status().get("reclaimed")), None
+        status = self.ftt_test.get_status()
+        return bool(status.get("reclaimed")), status.get("reclaim_key")
 
     def target_state(self, settings: RunSettings) -> Any:
         return True
@@ -68,4 +69,4 @@ class ReclaimTestEnvironmentOperator(CutoverChangeOperator):
             )
 
     def write_state(self, settings: RunSettings, target: Any, *, key: str, actor: str) -> None:
-        self.ftt_test.reclaim()
+        self.ftt_test.reclaim(change_key=key)

@@ -63,20 +63,27 @@ class BackendReleaseOperator(BaseOperator):
         settings = run_settings(context)
         service = current_plan().backend_release.service
         target = self._target_version(context)
-        before = self.hook.get_service(service).get("deployed_version")
+        deployed = self.hook.get_service(service)
+        before = deployed.get("deployed_version")
         actor = gate_responder(context, self.approved_by_task_id)
         audit_key = f"{service}.deployed_version"
+        key = f"{change_key(context)}/{self.action}/{target}"
 
         if before == target:
+            # The job of an earlier try (its key, or the key with a try suffix) finished after that
+            # try died; the version it replaced is the service's previous one, which a rollback needs.
+            if str(deployed.get("deployed_by_key") or "").startswith(key):
+                outcome, before = "applied_by_earlier_try", deployed.get("previous_version")
+            else:
+                outcome = "no_change"
             record = audit.AuditRecord.create(context, system=self.system, key=audit_key, before=before,
-                                              after=before, actor=actor, outcome="no_change")
+                                              after=target, actor=actor, outcome=outcome)
             return audit.publish(context, [record])[0]
         if settings.dry_run:
             record = audit.AuditRecord.create(context, system=self.system, key=audit_key, before=before,
                                               after=target, actor=actor, outcome="dry_run")
             return audit.publish(context, [record])[0]
 
-        key = f"{change_key(context)}/{self.action}/{target}"
         job = self.hook.start_job(service, target, self.action, idempotency_key=key)
         if job["state"] == "failed" and not job.get("created", True):
             key = f"{key}/try-{context['ti'].try_number}"

@@ -27,7 +27,7 @@ DB_FILE_NAME = "rehearsal.sqlite3"
 BUSY_TIMEOUT_SECONDS = 10.0
 
 # Bumped whenever the schema changes; a file with an older number is rebuilt and reseeded.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES: dict[str, str] = {
     "ftt_environments": """
@@ -37,6 +37,7 @@ _TABLES: dict[str, str] = {
             content_revision TEXT NOT NULL,
             reclaimed INTEGER NOT NULL DEFAULT 0,
             reclaimed_at REAL,
+            reclaim_key TEXT,
             upgrade_state TEXT NOT NULL DEFAULT 'idle',
             upgrade_target_version TEXT,
             upgrade_target_revision TEXT,
@@ -79,7 +80,8 @@ _TABLES: dict[str, str] = {
         CREATE TABLE services (
             service TEXT PRIMARY KEY,
             deployed_version TEXT,
-            previous_version TEXT
+            previous_version TEXT,
+            deployed_by_key TEXT
         )""",
     "release_jobs": """
         CREATE TABLE release_jobs (

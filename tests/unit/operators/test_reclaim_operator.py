@@ -6,6 +6,7 @@ import pytest
 
 from operator_support import audit_of, writes
 from vh_cutover.exceptions import CutoverStepError
+from vh_cutover.hooks.ftt import FttHook
 from vh_cutover.operators import reclaim as reclaim_module
 from vh_cutover.operators.reclaim import ReclaimTestEnvironmentOperator
 from vh_cutover.rehearsal.catalog import FTT_DOMAINS
@@ -51,14 +52,24 @@ def test_reclaim_when_all_moved(rehearsal, make_context):
     assert len(writes(rehearsal)) == setup_writes + 1
 
 
-def test_reclaim_again_is_no_change(rehearsal, make_context):
+def test_reclaim_retry_is_applied_by_earlier_try(rehearsal, make_context):
     point_clients(rehearsal, "prod")
     operator = reclaim_operator()
     operator.execute(make_context(operator, xcoms=PASSED))
 
     record = operator.execute(make_context(operator, try_number=2, xcoms=PASSED))
 
-    # The stand-in stores no change key with the reclaim, so a retry reads it as already in place.
+    assert record["outcome"] == "applied_by_earlier_try"
+    assert len(writes(rehearsal, "ftt_test")) == 1
+
+
+def test_reclaim_done_by_someone_else_is_no_change(rehearsal, make_context):
+    point_clients(rehearsal, "prod")
+    FttHook(ftt_conn_id="vh_ftt_test").reclaim()
+    operator = reclaim_operator()
+
+    record = operator.execute(make_context(operator, xcoms=PASSED))
+
     assert record["outcome"] == "no_change"
     assert len(writes(rehearsal, "ftt_test")) == 1
 

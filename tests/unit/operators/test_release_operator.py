@@ -7,6 +7,7 @@ from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
 
 from operator_support import audit_of, writes
 from vh_cutover.exceptions import CutoverStepError
+from vh_cutover.hooks.release_pipeline import ReleasePipelineHook
 from vh_cutover.operators.release import BackendReleaseOperator
 from vh_cutover.triggers.release_pipeline import ReleaseJobTrigger
 
@@ -112,7 +113,7 @@ def test_release_unfinished_job_fails(rehearsal, make_context, status, reason):
                                   job_id="job-1")
 
 
-def test_release_already_deployed(instant_jobs, make_context, run_trigger):
+def test_release_cleared_after_success_starts_no_job(instant_jobs, make_context, run_trigger):
     operator = release_operator()
     context = make_context(operator, params=FAST)
     with pytest.raises(TaskDeferred) as deferred:
@@ -120,9 +121,36 @@ def test_release_already_deployed(instant_jobs, make_context, run_trigger):
     [event] = run_trigger(deferred.value.trigger)
     operator.execute_complete(context, event, **deferred.value.kwargs)
 
+    record = operator.execute(make_context(operator, try_number=2, params=FAST))
+
+    assert record["outcome"] == "applied_by_earlier_try"
+    assert len(jobs(instant_jobs)) == 1
+
+
+def test_release_job_finished_after_crash_counts_once(instant_jobs, make_context, run_trigger):
+    operator = release_operator()
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(make_context(operator, params=FAST))
+    # The job succeeds in the pipeline, but the try dies before it records the change.
+    [event] = run_trigger(deferred.value.trigger)
+    assert event["status"] == "succeeded"
+
+    record = operator.execute(make_context(operator, try_number=2, params=FAST))
+
+    assert record["outcome"] == "applied_by_earlier_try"
+    assert (record["before"], record["after"]) == ("2024.05.14", "2024.05.28")
+    assert len(jobs(instant_jobs)) == 1
+
+
+def test_release_deployed_by_someone_else_is_no_change(instant_jobs, make_context):
+    ReleasePipelineHook().start_job("vh-backend", "2024.05.28", idempotency_key="manual-1")
+    assert deployed_version(instant_jobs) == "2024.05.28"
+
+    operator = release_operator()
     record = operator.execute(make_context(operator, params=FAST))
 
     assert record["outcome"] == "no_change"
+    assert record["before"] == "2024.05.28"
     assert len(jobs(instant_jobs)) == 1
 
 

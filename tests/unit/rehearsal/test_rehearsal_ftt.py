@@ -92,6 +92,16 @@ def test_reclaim_test_environment(client):
     assert write_count(client, "ftt_test") == 2
 
 
+def test_reclaim_keeps_first_change_key(client):
+    assert client.get("/ftt/test/status").json()["reclaim_key"] is None
+
+    client.post("/ftt/test/reclaim", json={"change_key": "run-1/reclaim"})
+    client.post("/ftt/test/reclaim", json={"change_key": "run-2/reclaim"})
+
+    assert client.get("/ftt/test/status").json()["reclaim_key"] == "run-1/reclaim"
+    assert client.post("/ftt/test/reclaim", json={"change_key": ""}).status_code == 422
+
+
 def test_reclaimed_environment_is_unhealthy(client):
     point_client_at(client, "shadow_world", "prod")
     client.post("/ftt/test/reclaim")

@@ -90,6 +90,7 @@ def test_release_service_initial_version(client):
         "service": "vh-backend",
         "deployed_version": "2024.05.14",
         "previous_version": None,
+        "deployed_by_key": None,
     }
     assert client.get("/releases/services/unknown").status_code == 404
 

@@ -26,6 +26,7 @@ def test_job_finishes_after_default_duration(client, frozen_clock):
         "service": "vh-backend",
         "deployed_version": "2024.05.28",
         "previous_version": "2024.05.14",
+        "deployed_by_key": JOB["idempotency_key"],
     }
 
 

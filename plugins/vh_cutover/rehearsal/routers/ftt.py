@@ -112,6 +112,7 @@ def read_status(conn: sqlite3.Connection, environment: str) -> dict[str, Any]:
         "content_revision": row["content_revision"],
         "healthy": not row["reclaimed"],
         "reclaimed": bool(row["reclaimed"]),
+        "reclaim_key": row["reclaim_key"],
         "upgrade": {
             "state": row["upgrade_state"],
             "target_version": row["upgrade_target_version"],
@@ -250,9 +251,22 @@ def post_pta_sync(
     return result
 
 
+class ReclaimRequest(BaseModel):
+    """Optional body of ``POST /reclaim``: the caller's change key, kept with the reclaim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 @router.post("/reclaim")
-def post_reclaim(environment: FttEnvironment, store: RehearsalStore = Depends(get_store)) -> dict[str, Any]:
-    """Reclaim the test environment; a second call changes nothing. Production cannot be reclaimed (409)."""
+def post_reclaim(environment: FttEnvironment, body: ReclaimRequest | None = None,
+                 store: RehearsalStore = Depends(get_store)) -> dict[str, Any]:
+    """
+    Reclaim the test environment; a second call changes nothing. Production cannot be reclaimed (409).
+
+    The first call's ``change_key`` is stored and shown as ``reclaim_key`` in the status.
+    """
     if environment != "test":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
@@ -261,8 +275,9 @@ def post_reclaim(environment: FttEnvironment, store: RehearsalStore = Depends(ge
 
     with store.transaction(write=True) as conn:
         changed = conn.execute(
-            "UPDATE ftt_environments SET reclaimed = 1, reclaimed_at = ? WHERE environment = ? AND reclaimed = 0",
-            (clock.now(), environment),
+            "UPDATE ftt_environments SET reclaimed = 1, reclaimed_at = ?, reclaim_key = ?"
+            " WHERE environment = ? AND reclaimed = 0",
+            (clock.now(), body.change_key if body else None, environment),
         ).rowcount == 1
     if changed:
         log.info("rehearsal ftt environment reclaimed environment=%s", environment)

@@ -53,9 +53,9 @@ def settle_jobs(conn: sqlite3.Connection, now: float) -> None:
             state = "succeeded"
             message = f"{row['service']} now runs {row['version']}"
             conn.execute(
-                "UPDATE services SET previous_version = deployed_version, deployed_version = ?"
+                "UPDATE services SET previous_version = deployed_version, deployed_version = ?, deployed_by_key = ?"
                 " WHERE service = ? AND deployed_version IS NOT ?",
-                (row["version"], row["service"], row["version"]),
+                (row["version"], row["idempotency_key"], row["service"], row["version"]),
             )
         conn.execute(
             "UPDATE release_jobs SET state = ?, message = ?, finished_at = ? WHERE job_number = ?",
@@ -80,7 +80,12 @@ def read_job(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def read_service(conn: sqlite3.Connection, service: str) -> dict[str, Any] | None:
-    """Return a service's deployed and previous version, or ``None`` for an unknown service."""
+    """
+    Return a service's deployed and previous version, or ``None`` for an unknown service.
+
+    ``deployed_by_key`` is the idempotency key of the job that deployed the current version, so a
+    caller can tell its own earlier job from someone else's.
+    """
     row = conn.execute("SELECT * FROM services WHERE service = ?", (service,)).fetchone()
     if row is None:
         return None
@@ -88,6 +93,7 @@ def read_service(conn: sqlite3.Connection, service: str) -> dict[str, Any] | Non
         "service": row["service"],
         "deployed_version": row["deployed_version"],
         "previous_version": row["previous_version"],
+        "deployed_by_key": row["deployed_by_key"],
     }
 
 
