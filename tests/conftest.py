@@ -68,7 +68,7 @@ def airflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standal
 
 @pytest.fixture(scope="session")
 def airflow(airflow_server: StandaloneAirflow) -> Iterator[tuple[AirflowClient, StandIns, dict[str, str]]]:
-    client = AirflowClient(airflow_server.base_url, airflow_server.passwords)
+    client = AirflowClient(airflow_server.base_url, airflow_server.passwords, airflow_server.home / "standalone.log")
     client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
     yield client, StandIns(airflow_server.base_url), airflow_server.env
 

@@ -12,15 +12,16 @@ from typing import Any
 import httpx
 
 DAG_ID = "vh_cutover_528"
-GATE_SETTLE_SECONDS = 5.0
+GATE_PARKED_TIMEOUT_SECONDS = 120
 FINISHED = {"success", "failed", "upstream_failed", "skipped", "removed"}
 
 
 class AirflowClient:
     """REST calls as the plan's people; each person logs in with their own password."""
 
-    def __init__(self, base_url: str, passwords_file: Path) -> None:
+    def __init__(self, base_url: str, passwords_file: Path, scheduler_log: Path) -> None:
         self.base_url = base_url.rstrip("/")
+        self.scheduler_log = scheduler_log
         self.passwords = json.loads(passwords_file.read_text())
         self._tokens: dict[str, str] = {}
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
@@ -109,25 +110,38 @@ class AirflowClient:
 
     def answer_gate(self, run_id: str, task_id: str, option: str, *, user: str) -> httpx.Response:
         """
-        Respond to a gate as ``user``, GATE_SETTLE_SECONDS after the gate is seen waiting.
+        Respond to a gate as ``user`` once the scheduler has finished with the gate's parked try.
 
-        NOTE: with Airflow 3.3.2 and a local executor, a response that arrives before the
-        scheduler has processed the executor's event for the parked try makes the scheduler fail
-        that try, and the retry waits for a second response. People rarely respond that fast; tests do.
+        NOTE: Airflow 3.3.2's scheduler fails a try whose executor event it processes after a
+        response has already moved the task on (the resumed try is queued under the same try
+        number). People rarely respond within the seconds that takes on a busy scheduler; tests
+        would, so they wait for the scheduler's "TaskInstance Finished" line of the parked try.
         """
-        # Counted from when this client first sees the gate waiting, not from the HITL detail's
-        # created_at: the gate's notifiers run between the two, and can take many seconds.
-        deadline = time.monotonic() + 60
-        while self.task_states(run_id).get(task_id) != "awaiting_input":
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        else:
-            time.sleep(GATE_SETTLE_SECONDS)
+        self.wait_for_task(run_id, task_id, {"awaiting_input"}, timeout=GATE_PARKED_TIMEOUT_SECONDS)
+        try_number = self.task_instance(run_id, task_id)["try_number"]
+        self.wait_for_parked_try(run_id, task_id, try_number)
         return self.request(
             "PATCH", f"{self.run_path(run_id)}/taskInstances/{task_id}/-1/hitlDetails", user=user,
             json={"chosen_options": [option], "params_input": {}},
         )
+
+    def wait_for_parked_try(self, run_id: str, task_id: str, try_number: int) -> None:
+        """Wait until the scheduler log shows it processed the executor event of a try waiting for input."""
+        marks = (f"task_id={task_id}, run_id={run_id}, ", "state=awaiting_input, ", f"try_number={try_number}, ")
+        deadline = time.monotonic() + GATE_PARKED_TIMEOUT_SECONDS
+        with self.scheduler_log.open(encoding="utf-8", errors="replace") as log:
+            while time.monotonic() < deadline:
+                # Lines appended since the last pass; a partly written last line is read again.
+                position = log.tell()
+                line = log.readline()
+                while line.endswith("\n"):
+                    if "TaskInstance Finished:" in line and all(mark in line for mark in marks):
+                        return
+                    position = log.tell()
+                    line = log.readline()
+                log.seek(position)
+                time.sleep(0.5)
+        raise AssertionError(f"the scheduler never finished try {try_number} of {task_id}; see {self.scheduler_log}")
 
     def clear_tasks(self, run_id: str, task_ids: list[str], *, include_downstream: bool = False) -> httpx.Response:
         response = self.request(

@@ -68,7 +68,7 @@ class StandaloneAirflow:
         with (self.home / "standalone.log").open("a") as log:
             self.process = subprocess.Popen([str(ROOT / ".venv/bin/airflow"), "standalone"], env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True, cwd=self.home)
-        client = AirflowClient(self.base_url, self.passwords)
+        client = AirflowClient(self.base_url, self.passwords, self.home / "standalone.log")
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             if self.process.poll() is not None:

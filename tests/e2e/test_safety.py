@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import time
 
 import pytest
 
@@ -39,7 +38,6 @@ ROLLBACK_TASKS = [
     "rollback.rollback_pta_backend",
     "rollback.rollback_backend",
 ]
-GATE_SETTLE_SECONDS = 3
 TITLES = {name: param.schema["title"] for name, param in build_params(current_plan()).items()}
 # A representative subset of the table: the rest is covered by tests/unit/test_params.py.
 E2E_CASES = {"version_two_parts", "test_domain_http", "clients_unknown", "threshold_cleared",
@@ -77,10 +75,6 @@ def _trigger(client: AirflowClient, **conf) -> str:
 
 def _wait_for_gate(client: AirflowClient, run_id: str, task_id: str) -> None:
     client.wait_for_task(run_id, task_id, {"awaiting_input"})
-    # Airflow 3.3.2 race, seen here on a loaded machine: a response given before the scheduler has
-    # processed the executor's event for the pausing try marks the gate up_for_retry, and the new
-    # try waits for a second response. A person never responds that fast, so the test waits a little.
-    time.sleep(GATE_SETTLE_SECONDS)
 
 
 def _play_until_sign_off(client: AirflowClient, stand_ins: StandIns, run_id: str) -> None:

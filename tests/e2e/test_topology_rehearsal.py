@@ -56,7 +56,8 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Airflow
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         base_url = f"http://127.0.0.1:{port}"
-        client = AirflowClient(base_url, Path(state_dir) / "home" / "simple_auth_manager_passwords.json.generated")
+        client = AirflowClient(base_url, Path(state_dir) / "home" / "simple_auth_manager_passwords.json.generated",
+                               Path(state_dir) / "logs" / "scheduler.log")
         deadline = time.monotonic() + 180
         while client.request("GET", f"/api/v2/dags/{DAG_ID}").status_code != 200:
             if time.monotonic() > deadline:

@@ -41,6 +41,8 @@ def waiting_run(airflow) -> Iterator[str]:
     client.wait_for_task(run_id, "ftt_upgrade.wait_for_ftt_upgrade", {"deferred"})
     stand_ins.upgrade_ftt("succeed", duration_seconds=1)
     client.wait_for_task(run_id, GATE_ID, {"awaiting_input"})
+    # The browser responds like answer_gate does: after the scheduler is done with the parked try.
+    client.wait_for_parked_try(run_id, GATE_ID, client.task_instance(run_id, GATE_ID)["try_number"])
     yield run_id
     if run_id in client.unfinished_run_ids():
         client.fail_runs([run_id])
