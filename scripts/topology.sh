@@ -26,8 +26,8 @@
 #   VH_TOPOLOGY_START_TIMEOUT 180         seconds to wait for every component to be healthy
 #   VH_TOPOLOGY_STOP_TIMEOUT  60          seconds to wait after SIGTERM before SIGKILL
 #   VH_TOPOLOGY_LOG_SERVER_PORT / _TRIGGER_LOG_SERVER_PORT   8893 / 8894
-#   VH_REHEARSAL              passed through; when true, every vh_* connection not already
-#                             set as AIRFLOW_CONN_* points at the stand-ins of this api-server.
+#   VH_REHEARSAL              passed through; when true, every vh_* connection points at the
+#                             stand-ins of this api-server (scripts/rehearsal-connections.sh).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,13 +54,6 @@ run_dir="${state_dir}/run"
 log_dir="${state_dir}/logs"
 airflow_home="${state_dir}/home"
 base_url="http://127.0.0.1:${port}"
-
-# The connection ids of the cutover's hooks and the stand-in prefix that plays each system.
-declare -A rehearsal_prefixes=(
-    [vh_ftt_test]=/ftt/test [vh_ftt_prod]=/ftt/prod [vh_gray_rules]=/gray-rules
-    [vh_remote_config]=/remote-config [vh_release_pipeline]=/releases
-    [vh_device_fleet]=/fleet [vh_ota]=/ota [vh_chat]=/chat
-)
 
 log() {
     printf '%s topology: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
@@ -128,14 +121,18 @@ write_env_file() {
             printf 'export VH_REHEARSAL=%q\n' "${VH_REHEARSAL}"
         fi
         if [[ "${VH_REHEARSAL:-}" == true ]]; then
-            local conn_id variable
-            for conn_id in "${!rehearsal_prefixes[@]}"; do
-                variable="AIRFLOW_CONN_${conn_id^^}"
-                if [[ -z "${!variable:-}" ]]; then
-                    printf 'export %s=%q\n' "${variable}" \
-                        "{\"conn_type\": \"http\", \"host\": \"${base_url}/rehearsal${rehearsal_prefixes[${conn_id}]}\", \"password\": \"${VH_REHEARSAL_TOKEN:-rehearsal}\"}"
-                fi
-            done
+            # The same connections, token and robot secrets as a standalone rehearsal, in a subshell
+            # so that only env.sh carries them.
+            (
+                # shellcheck source=rehearsal-connections.sh
+                source "${repo_root}/scripts/rehearsal-connections.sh"
+                vh_rehearsal_connections "${base_url}/rehearsal" "${state_dir}/secrets"
+                local variable
+                for variable in VH_REHEARSAL_TOKEN VH_REHEARSAL_CHAT_SECRET VH_REHEARSAL_FEISHU_SECRET \
+                                "${!AIRFLOW_CONN_VH_@}"; do
+                    printf 'export %s=%q\n' "${variable}" "${!variable}"
+                done
+            )
         fi
     } > "${state_dir}/env.sh"
     chmod 600 "${state_dir}/env.sh"

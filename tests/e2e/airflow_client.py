@@ -113,9 +113,10 @@ class AirflowClient:
         Respond to a gate as ``user`` once the scheduler has finished with the gate's parked try.
 
         NOTE: Airflow 3.3.2's scheduler fails a try whose executor event it processes after a
-        response has already moved the task on (the resumed try is queued under the same try
-        number). People rarely respond within the seconds that takes on a busy scheduler; tests
-        would, so they wait for the scheduler's "TaskInstance Finished" line of the parked try.
+        response has already moved the task on, because the resumed try is queued under the same
+        try number. On a busy scheduler that event can come seconds late. People rarely respond
+        that fast, but tests do, so they wait for the scheduler's "TaskInstance Finished" line
+        of the parked try.
         """
         self.wait_for_task(run_id, task_id, {"awaiting_input"}, timeout=GATE_PARKED_TIMEOUT_SECONDS)
         try_number = self.task_instance(run_id, task_id)["try_number"]

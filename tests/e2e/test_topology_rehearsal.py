@@ -23,8 +23,9 @@ from scenario import assert_target_state, play_until_done, start_run
 pytestmark = pytest.mark.e2e
 
 TOPOLOGY = ROOT / "scripts" / "topology.sh"
-# What the topology takes from the rehearsal environment; it sets Airflow's own settings itself.
-PASSED_THROUGH = ("AIRFLOW_CONN_", "VH_REHEARSAL", "VH_CUTOVER_CONTACTS", "PYTHONPATH")
+# What the topology takes from the rehearsal environment. It sets Airflow's own settings itself,
+# and with VH_REHEARSAL=true its own connections, token and robot secrets.
+PASSED_THROUGH = ("VH_REHEARSAL", "VH_REHEARSAL_DB", "VH_CUTOVER_CONTACTS", "PYTHONPATH")
 
 
 def _reachable(port: int) -> bool:
@@ -42,7 +43,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Airflow
     rehearsal = rehearsal_environment(state_dir / "home", port)
     env = {
         **os.environ,
-        **{key: value for key, value in rehearsal.items() if key.startswith(PASSED_THROUGH)},
+        **{key: rehearsal[key] for key in PASSED_THROUGH},
         "VH_TOPOLOGY_STATE_DIR": str(state_dir),
         "VH_TOPOLOGY_PORT": str(port),
         "VH_TOPOLOGY_DB": "vh_cutover_topology_e2e",
