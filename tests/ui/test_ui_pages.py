@@ -105,6 +105,22 @@ def test_run_graph_shows_task_names(airflow, waiting_run, browser_as, screenshot
     assert missing == []
 
 
+def test_board_tab_shows_waiting_gate(waiting_run, browser_as, screenshot):
+    # The board's tab on the run page, which embeds /cutover-board/ for this run.
+    page = browser_as("wangyu", f"{_run_path(waiting_run)}/plugin/cutover-board-run")
+
+    board = page.frame_locator("iframe").first
+    notice = board.locator(".notice.waiting")
+    notice.wait_for()
+    board.locator("tr.step").first.wait_for()
+    screenshot(page, "cutover_board")
+
+    assert "卢一烨、王宇" in notice.inner_text()
+    assert board.get_by_role("link", name="去确认").get_attribute("href").endswith(f"/tasks/{GATE_ID}/required_actions")
+    assert board.locator("tr.step").count() >= 10
+    assert board.locator("tr.step", has_text="预检与计划通知").locator(".state").inner_text() == "完成"
+
+
 def test_required_actions_show_gate_options(airflow, waiting_run, browser_as, screenshot):
     client = airflow[0]
     # The address the gate-waiting chat message links to.
