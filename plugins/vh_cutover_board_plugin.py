@@ -8,7 +8,6 @@ application is built on its first request (see :class:`LazyBoardApp`).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from airflow.sdk.plugins_manager import AirflowPlugin
@@ -21,15 +20,13 @@ class LazyBoardApp:
 
     def __init__(self) -> None:
         self._app: Any = None
-        self._lock = threading.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Built without awaiting anything, so two requests on the event loop cannot both build it.
         if self._app is None:
-            with self._lock:
-                if self._app is None:
-                    from vh_cutover.board.app import create_app
+            from vh_cutover.board.app import create_app
 
-                    self._app = create_app()
+            self._app = create_app()
         await self._app(scope, receive, send)
 
 

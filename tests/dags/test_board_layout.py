@@ -32,7 +32,8 @@ def test_layout_follows_the_plan_order(dagbag):
 
     assert steps.index("preflight") < steps.index("app_gray_rule") < steps.index("ftt_upgrade")
     assert steps.index("ftt_upgrade") < steps.index("verification") < steps.index("reclaim")
-    assert steps[-1] == "send_summary"
+    assert steps[:3] == ["preflight", "app_gray_rule", "ftt_upgrade"]
+    assert steps[-2:] == ["send_summary", "escalate_unanswered"]
     preflight = next(step for step in dag_layout(serialized) if step.step_id == "preflight")
     assert preflight.tasks[0].task_id == "preflight.validate_params"
 

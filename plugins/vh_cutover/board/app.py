@@ -2,16 +2,15 @@
 The board's FastAPI application: the page, and the JSON it refreshes from. Imported only by the
 api-server, on the board's first request.
 
-The api-server mounts plugin applications with no Airflow authentication in front of them, so
+The api-server mounts plugin applications with no Airflow authentication in front of them. So
 every data route resolves the caller from their Airflow token (the UI's cookie or a bearer
-header) and checks with the auth manager that they may read the DAG's runs, task instances,
-gates and XComs.
+header), then asks the auth manager whether they may read the DAG's runs, task instances, gates
+and XComs.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from importlib import resources
 from collections.abc import Iterator
 from typing import Annotated, Any
@@ -27,10 +26,8 @@ from sqlalchemy.orm import Session
 from vh_cutover.board import queries
 from vh_cutover.board.compose import RUN_STATE_LABELS, BoardComposer, dag_layout
 
-log = logging.getLogger(__name__)
-
 CUTOVER_DAG_ID = "vh_cutover_528"
-# What the board shows of a run, each checked with the auth manager for the caller.
+# The parts of a run the board shows; the caller needs read access to each.
 READ_ENTITIES = ("RUN", "TASK_INSTANCE", "HITL_DETAIL", "XCOM")
 
 

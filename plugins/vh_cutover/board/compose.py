@@ -58,23 +58,30 @@ def _tasks_of(node: Any) -> list[BoardTask]:
 
 
 def dag_layout(dag: Any) -> list[BoardStep]:
-    """Return the DAG's top-level groups and loose tasks as steps, in dependency order."""
-    steps = []
+    """
+    Return the DAG's top-level groups and loose tasks as steps, in dependency order.
+
+    A loose task with neither upstream nor downstream tasks, such as a watcher that runs beside
+    the whole cutover, comes after the steps of the chain.
+    """
+    chain, beside = [], []
     for node in dag.task_group.topological_sort():
         if hasattr(node, "children"):
             title = getattr(node, "group_display_name", None) or node.label
-            steps.append(BoardStep(node.group_id, title, tuple(_tasks_of(node))))
+            chain.append(BoardStep(node.group_id, title, tuple(_tasks_of(node))))
+        elif node.upstream_task_ids or node.downstream_task_ids:
+            chain.append(BoardStep(node.task_id, node.task_display_name or node.task_id, tuple(_tasks_of(node))))
         else:
-            steps.append(BoardStep(node.task_id, node.task_display_name or node.task_id, tuple(_tasks_of(node))))
-    return steps
+            beside.append(BoardStep(node.task_id, node.task_display_name or node.task_id, tuple(_tasks_of(node))))
+    return chain + beside
 
 
 def step_state(states: Iterable[str | None]) -> str | None:
     """
     Return one state for a step from its tasks' states.
 
-    A failure or a gate waiting for someone outranks everything else; a step is done when every
-    task is done, and skipped when every task was skipped.
+    A failure, then a gate waiting for someone, outranks everything else. A step is done when
+    every task is done, and skipped when every task was skipped.
     """
     states = list(states)
     for wanted in ("failed", "upstream_failed", "awaiting_input"):
