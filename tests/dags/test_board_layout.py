@@ -6,6 +6,7 @@ import re
 
 from vh_cutover.board.app import CUTOVER_DAG_ID
 from vh_cutover.board.compose import dag_layout
+from vh_cutover.board.queries import timezone_name
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -36,6 +37,12 @@ def test_layout_follows_the_plan_order(dagbag):
     assert steps[-2:] == ["send_summary", "escalate_unanswered"]
     preflight = next(step for step in dag_layout(serialized) if step.step_id == "preflight")
     assert preflight.tasks[0].task_id == "preflight.validate_params"
+
+
+def test_board_times_in_plan_timezone(dagbag):
+    _, serialized = _serialized(dagbag)
+
+    assert timezone_name(serialized) == "Asia/Shanghai"
 
 
 def test_layout_titles_and_owners_are_chinese(dagbag):

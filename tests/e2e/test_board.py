@@ -54,5 +54,6 @@ def test_board_follows_the_run(airflow):
 
     runs = client.request("GET", "/cutover-board/api/runs").json()["runs"]
     assert runs[0]["run_id"] == run_id
+    assert runs[0]["started"] == board["started"]
     anonymous = client.http.get("/cutover-board/api/board", params={"run_id": run_id})
     assert anonymous.status_code == 401

@@ -11,8 +11,8 @@ and XComs.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from collections.abc import Iterator
+from importlib import resources
 from typing import Annotated, Any
 
 from airflow.api_fastapi.app import get_auth_manager
@@ -70,7 +70,7 @@ def create_app() -> FastAPI:
     @app.get("/api/runs")
     def runs(user: UserDep, session: SessionDep, dag_id: DagIdQuery = CUTOVER_DAG_ID) -> dict[str, Any]:
         authorize(user, dag_id)
-        composer = BoardComposer(dag_id=dag_id, timezone="Asia/Shanghai")
+        composer = BoardComposer(dag_id=dag_id, timezone=queries.dag_timezone(dag_id, session))
         return {"dag_id": dag_id, "runs": [
             {"run_id": run["run_id"], "state": run["state"],
              "state_label": RUN_STATE_LABELS.get(run["state"], run["state"] or ""),
@@ -93,8 +93,7 @@ def create_app() -> FastAPI:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"找不到 DAG {dag_id} 的运行 {run_id}。")
         run, dag = found
         instances, ti_ids = queries.task_instances(dag_id, run_id, session)
-        composer = BoardComposer(dag_id=dag_id, timezone=str(getattr(dag.timezone, "name", "UTC")),
-                                 ui_base=_ui_base(request))
+        composer = BoardComposer(dag_id=dag_id, timezone=queries.timezone_name(dag), ui_base=_ui_base(request))
         return composer.compose(
             dag_layout(dag), run=run, instances=instances, gates=queries.gate_details(ti_ids, session),
             audits=queries.audit_records(dag_id, run_id, session),

@@ -42,6 +42,19 @@ def run_with_dag(dag_id: str, run_id: str, session: Session) -> tuple[dict[str, 
     return document, dag
 
 
+def timezone_name(dag: Any) -> str:
+    """Return the IANA name of a serialized DAG's timezone (that of its ``start_date``)."""
+    return str(getattr(dag.timezone, "name", None) or "UTC")
+
+
+def dag_timezone(dag_id: str, session: Session) -> str:
+    """Return the timezone name of a DAG's latest version, or ``UTC`` for an unknown DAG."""
+    from airflow.models.dagbag import DBDagBag
+
+    dag = DBDagBag().get_latest_version_of_dag(dag_id, session=session)
+    return timezone_name(dag) if dag is not None else "UTC"
+
+
 def task_instances(dag_id: str, run_id: str, session: Session) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Return the run's unmapped task instances by task id, and their ids by task id."""
     from airflow.models.taskinstance import TaskInstance

@@ -50,6 +50,7 @@ def fake_db(monkeypatch):
         return None if run is None else (run, SimpleNamespace(timezone=SimpleNamespace(name="Asia/Shanghai")))
 
     monkeypatch.setattr(board_app.queries, "recent_runs", recent_runs)
+    monkeypatch.setattr(board_app.queries, "dag_timezone", lambda dag_id, session: "Asia/Shanghai")
     monkeypatch.setattr(board_app.queries, "run_with_dag", run_with_dag)
     monkeypatch.setattr(board_app.queries, "task_instances",
                         lambda dag_id, run_id, session: ({"preflight.check_systems": {"state": "success"}}, {}))
