@@ -33,6 +33,7 @@ cat <<MSG
 
 Airflow UI:   http://localhost:$VH_API_PORT
 DAG:          vh_cutover_528 (5.28 虚拟人生产环境切换)
+Board:        http://localhost:$VH_API_PORT/plugin/cutover-board (切换看板)
 Stand-ins:    http://localhost:$VH_API_PORT/rehearsal/control/state
 
 Log in as one of the plan's people (login: password); each gate only accepts its assigned users.
