@@ -8,7 +8,6 @@ end-to-end suite's environment (``tests/e2e``) and stops its whole process group
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import socket
@@ -21,7 +20,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -32,16 +30,10 @@ E2E_DIR = ROOT / "tests" / "e2e"
 DAG_ID = "vh_cutover_528"
 PROBE_TIMEOUT_SECONDS = 120
 SERVER_START_TIMEOUT_SECONDS = 10.0
-AIRFLOW_START_TIMEOUT_SECONDS = 240
 REHEARSAL_TIMEOUT_SECONDS = 600
 # How often the rehearsal player looks for a waiting gate; it bounds the player's own delay.
 PLAYER_POLL_SECONDS = 0.25
 FTT_UPGRADE_SECONDS = 1.0
-# NOTE: with Airflow 3.3.2 and the LocalExecutor, a response sent within about 0.3 s of a gate
-# entering awaiting_input raced the executor's report of the paused try. The scheduler marked
-# that try up_for_retry, and the next try asked again without the first response. So the player
-# waits this long before it responds, and the report counts any gate that asked again anyway.
-GATE_SETTLE_SECONDS = 2.0
 STAND_IN_TOKEN = "bench-token"
 
 # Each gate, the user who responds, the chosen option, and the task that the response releases.
@@ -178,50 +170,28 @@ def measure_stand_ins(requests_per_kind: int) -> dict[str, Any]:
 
 # --- full rehearsal -----------------------------------------------------------------------------
 
-def _load_e2e_conftest() -> ModuleType:
-    sys.path.insert(0, str(E2E_DIR))
-    spec = importlib.util.spec_from_file_location("vh_e2e_fixtures", E2E_DIR / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @contextmanager
 def _standalone_airflow() -> Iterator[tuple[Any, Any]]:
     """Start ``airflow standalone`` as the end-to-end suite does and yield its REST and stand-in clients."""
-    e2e = _load_e2e_conftest()
+    sys.path.insert(0, str(E2E_DIR))
     from airflow_client import AirflowClient, StandIns
+    from standalone import StandaloneAirflow, free_port, rehearsal_environment
 
     with tempfile.TemporaryDirectory(prefix="vh-bench-airflow-") as scratch:
         home = Path(scratch)
-        port = e2e._free_port()
-        env = e2e._rehearsal_environment(home, port)
+        port = free_port()
+        env = rehearsal_environment(home, port)
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
-        passwords = home / "simple_auth_manager_passwords.json.generated"
-        subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/seed_passwords.py"), str(passwords)],
+        server = StandaloneAirflow(home, port, env)
+        subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/seed_passwords.py"), str(server.passwords)],
                        env=env, check=True)
-
-        with (home / "standalone.log").open("w") as log:
-            process = subprocess.Popen([str(ROOT / ".venv/bin/airflow"), "standalone"], env=env, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True, cwd=home)
         try:
-            client = AirflowClient(f"http://127.0.0.1:{port}", passwords)
-            deadline = time.monotonic() + AIRFLOW_START_TIMEOUT_SECONDS
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"airflow standalone exited with {process.returncode}; see {home / 'standalone.log'}")
-                try:
-                    if client.request("GET", f"/api/v2/dags/{DAG_ID}").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"DAG {DAG_ID} not served within {AIRFLOW_START_TIMEOUT_SECONDS}s")
-                time.sleep(1)
+            server.start()
+            client = AirflowClient(server.base_url, server.passwords, home / "standalone.log")
             client.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-            yield client, StandIns(client.base_url)
+            yield client, StandIns(server.base_url)
         finally:
-            e2e._stop(process)
+            server.stop()
 
 
 def _parse_time(value: str | None) -> dt.datetime | None:
@@ -232,12 +202,14 @@ def _play(client: Any, stand_ins: Any, run_id: str) -> tuple[dict[str, dt.dateti
     """
     Play the vendor, the OTA team and each gate owner as soon as the run waits for them.
 
+    Each response waits until the scheduler is done with the gate's parked try (see
+    ``AirflowClient.answer_gate``), so the figures include that wait.
+
     :returns: when each gate was last answered, and how many times a gate asked again after
         an answer (a new try of the gate task creates a new request and drops the old answer).
     """
     answered: dict[str, dt.datetime] = {}
     answered_tries: dict[str, set[int]] = {gate_id: set() for gate_id, *_ in GATES}
-    first_seen: dict[tuple[str, int], float] = {}
     asked_again = {gate_id: 0 for gate_id, *_ in GATES}
     upgrade_started = False
     deadline = time.monotonic() + REHEARSAL_TIMEOUT_SECONDS
@@ -252,9 +224,6 @@ def _play(client: Any, stand_ins: Any, run_id: str) -> tuple[dict[str, dt.dateti
                 continue
             try_number = client.task_instance(run_id, gate_id)["try_number"]
             if try_number in answered_tries[gate_id]:
-                continue
-            seen = first_seen.setdefault((gate_id, try_number), time.monotonic())
-            if time.monotonic() - seen < GATE_SETTLE_SECONDS:
                 continue
 
             response = client.answer_gate(run_id, gate_id, option, user=user)

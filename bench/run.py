@@ -142,8 +142,8 @@ def render_report(results: dict[str, Any], metrics: dict[str, float], targets: d
               "- The rehearsal's FTT upgrade takes "
               f"{measure.FTT_UPGRADE_SECONDS:g} s and the OTA push is announced before the trigger; "
               f"the player looks for waiting gates every {measure.PLAYER_POLL_SECONDS:g} s and responds "
-              f"{measure.GATE_SETTLE_SECONDS:g} s after a gate starts waiting, so the wall time includes "
-              "that delay once per gate.", ""]
+              "once the scheduler is done with the gate's parked try, so the wall time includes that "
+              "wait once per gate.", ""]
     return "\n".join(lines)
 
 
