@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +27,6 @@ PARSE_PROBE = ROOT / "tests" / "dags" / "parse_probe.py"
 E2E_DIR = ROOT / "tests" / "e2e"
 DAG_ID = "vh_cutover_528"
 PROBE_TIMEOUT_SECONDS = 120
-SERVER_START_TIMEOUT_SECONDS = 10.0
 REHEARSAL_TIMEOUT_SECONDS = 600
 # How often the rehearsal player looks for a waiting gate; it bounds the player's own delay.
 PLAYER_POLL_SECONDS = 0.25
@@ -104,30 +101,12 @@ def measure_parse(runs: int) -> dict[str, Any]:
 
 @contextmanager
 def _served_stand_ins(db_path: Path) -> Iterator[str]:
-    """Serve the stand-in app with uvicorn on a free loopback port and yield its base URL."""
-    import uvicorn
-
+    """Serve the stand-in app on a free loopback port and yield its base URL."""
     from vh_cutover.rehearsal.app import create_app
+    from vh_cutover.rehearsal.loopback import serve_on_loopback
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(str(db_path)), log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+    with serve_on_loopback(create_app(str(db_path))) as base_url:
+        yield base_url
 
 
 def _timed_requests(http: httpx.Client, count: int, method: str, path: str, **kwargs: Any) -> list[float]:

@@ -6,10 +6,7 @@ Airflow standalone for the whole session (end-to-end and UI tests).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,36 +14,17 @@ import pytest
 from airflow_client import DAG_ID, AirflowClient, StandIns
 from standalone import ROOT, StandaloneAirflow, free_port, rehearsal_environment
 
-SERVER_START_TIMEOUT_SECONDS = 10.0
 
 
 @pytest.fixture(scope="session")
 def rehearsal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the stand-in app with uvicorn on a free loopback port and yield its base URL."""
     # Imported here so that collecting the end-to-end tests does not load FastAPI and uvicorn.
-    import uvicorn
-
     from vh_cutover.rehearsal.app import create_app
+    from vh_cutover.rehearsal.loopback import serve_on_loopback
 
-    app = create_app(str(tmp_path_factory.mktemp("rehearsal") / "rehearsal.sqlite3"))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-
-    started_by = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while not server.started:
-        if time.monotonic() > started_by or not thread.is_alive():
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+    with serve_on_loopback(create_app(str(tmp_path_factory.mktemp("rehearsal") / "rehearsal.sqlite3"))) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rehearsal_support import AUTH_HEADERS, write_count
 
 from vh_cutover.rehearsal.app import create_app
+from vh_cutover.rehearsal.loopback import serve_on_loopback
 
-SERVER_START_TIMEOUT_SECONDS = 10.0
 
 
 @pytest.fixture
 def served_app(app: FastAPI) -> Iterator[str]:
     """Serve the app with uvicorn on a free loopback port and yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
+    with serve_on_loopback(app) as base_url:
+        yield base_url
 
 
 def test_served_over_http(served_app):
