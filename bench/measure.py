@@ -31,6 +31,8 @@ REHEARSAL_TIMEOUT_SECONDS = 600
 # How often the rehearsal player looks for a waiting gate; it bounds the player's own delay.
 PLAYER_POLL_SECONDS = 0.25
 FTT_UPGRADE_SECONDS = 1.0
+# Reads of the board after the rehearsal, for its latency figure.
+BOARD_REQUESTS = 30
 STAND_IN_TOKEN = "bench-token"
 
 # Each gate, the user who responds, the chosen option, and the task that the response releases.
@@ -243,5 +245,17 @@ def measure_rehearsal() -> dict[str, Any]:
             next_start = _parse_time(client.task_instance(run_id, next_task_id).get("start_date"))
             if gate_id in answered and next_start:
                 gate_latency[gate_id] = (next_start - answered[gate_id]).total_seconds()
+        board_ms = _board_latencies(client, run_id, BOARD_REQUESTS)
 
-    return {"run_state": state, "wall_s": wall_seconds, "gate_to_next_task_s": gate_latency, "gate_asked_again": asked_again}
+    return {"run_state": state, "wall_s": wall_seconds, "gate_to_next_task_s": gate_latency,
+            "gate_asked_again": asked_again, "board_p95_ms": percentile(board_ms, 0.95)}
+
+
+def _board_latencies(client: Any, run_id: str, count: int) -> list[float]:
+    """Time ``count`` reads of the finished run's board, one at a time, in milliseconds."""
+    durations = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.request("GET", "/cutover-board/api/board", params={"run_id": run_id}).raise_for_status()
+        durations.append((time.perf_counter() - started) * 1000)
+    return durations

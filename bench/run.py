@@ -92,6 +92,7 @@ def collect_metrics(results: dict[str, Any]) -> dict[str, float]:
         latencies = results["rehearsal"]["gate_to_next_task_s"].values()
         if latencies:
             metrics["gate_to_next_task_max_s"] = max(latencies)
+        metrics["board_api_p95_ms"] = results["rehearsal"]["board_p95_ms"]
     return metrics
 
 
