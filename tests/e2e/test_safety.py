@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-
 import pytest
 
 from airflow_client import DAG_ID, AirflowClient, StandIns
@@ -73,16 +72,12 @@ def _trigger(client: AirflowClient, **conf) -> str:
     return response.json()["dag_run_id"]
 
 
-def _wait_for_gate(client: AirflowClient, run_id: str, task_id: str) -> None:
-    client.wait_for_task(run_id, task_id, {"awaiting_input"})
-
-
 def _play_until_sign_off(client: AirflowClient, stand_ins: StandIns, run_id: str) -> None:
     client.wait_for_task(run_id, "ftt_upgrade.wait_for_ftt_upgrade", {"deferred"})
     stand_ins.upgrade_ftt("succeed", duration_seconds=1)
-    _wait_for_gate(client, run_id, "ftt_upgrade.confirm_ftt_upgrade")
+    client.wait_for_task(run_id, "ftt_upgrade.confirm_ftt_upgrade", {"awaiting_input"})
     assert client.answer_gate(run_id, "ftt_upgrade.confirm_ftt_upgrade", "确认升级成功", user="luyiye").status_code == 200
-    _wait_for_gate(client, run_id, "verification.sign_off")
+    client.wait_for_task(run_id, "verification.sign_off", {"awaiting_input"})
 
 
 @pytest.fixture
@@ -103,7 +98,7 @@ def test_dry_run_walks_graph_and_writes_nothing(cutover):
     assert checks["dry_run"] is True
     assert checks["passed"] is False
     assert client.answer_gate(run_id, "verification.sign_off", "验证通过，继续", user="chenanqi").status_code == 200
-    _wait_for_gate(client, run_id, "reclaim.approve_reclaim")
+    client.wait_for_task(run_id, "reclaim.approve_reclaim", {"awaiting_input"})
     stand_ins.push_ota()
     assert client.answer_gate(run_id, "reclaim.approve_reclaim", "回收测试环境", user="wangyu").status_code == 200
     assert client.wait_for_run(run_id) == "success", client.task_states(run_id)
