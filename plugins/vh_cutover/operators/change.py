@@ -19,6 +19,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from vh_cutover import audit
 from vh_cutover.exceptions import CutoverHttpError, CutoverStepError, MalformedResponseError
+from vh_cutover.hooks.ftt import FTT_PROD_CONN_ID, FTT_TEST_CONN_ID, FttHook
 from vh_cutover.hooks.gray_rules import GrayRuleHook
 from vh_cutover.hooks.remote_config import RemoteConfigHook
 from vh_cutover.params import RunSettings
@@ -226,14 +227,30 @@ class SwitchClientEnvironmentOperator(RemoteConfigModuleOperator):
     """
     Point a client's virtual-human module at one FTT environment (domain and related settings).
 
+    The switch is refused while that environment reports itself reclaimed: a rollback after the
+    test environment was handed back would point the client at nothing.
+
     :param environment: ``prod`` for the cutover, ``test`` for a rollback.
+    :param ftt_conn_id: connection of that FTT environment; by default the environment's own.
     """
 
     module = "virtual_human"
 
-    def __init__(self, *, environment: str = "prod", **kwargs: Any) -> None:
+    def __init__(self, *, environment: str = "prod", ftt_conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.environment = environment
+        self.ftt_conn_id = ftt_conn_id or (FTT_PROD_CONN_ID if environment == "prod" else FTT_TEST_CONN_ID)
+
+    @cached_property
+    def ftt(self) -> FttHook:
+        return FttHook(ftt_conn_id=self.ftt_conn_id)
+
+    def check_guards(self, settings: RunSettings, context: Any) -> None:
+        if self.ftt.get_status().get("reclaimed"):
+            raise CutoverStepError(
+                f"拒绝把 {self.client} 指向 FTT {self.environment} 环境：该环境已被回收。"
+                "请与 FTT 确认可用的环境后再处理此任务。"
+            )
 
     def skip_reason(self, settings: RunSettings) -> str | None:
         if self.client not in settings.clients:

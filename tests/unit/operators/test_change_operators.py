@@ -7,6 +7,7 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from operator_support import audit_of, writes
 from vh_cutover.exceptions import CutoverHttpError, CutoverParamsError, CutoverStepError
+from vh_cutover.hooks.ftt import FttHook
 from vh_cutover.hooks.gray_rules import GrayRuleHook
 from vh_cutover.operators.change import SetGrayRuleOperator, SetUpgradePromptOperator, SwitchClientEnvironmentOperator
 
@@ -154,6 +155,36 @@ def test_switch_readback_mismatch_fails(rehearsal, make_context, monkeypatch):
 
     assert PROD in str(raised.value)
     assert audit_of(context) is None
+
+
+def test_rollback_refused_after_reclaim(rehearsal, make_context):
+    cutover = switch_operator()
+    cutover.execute(make_context(cutover))
+    FttHook(ftt_conn_id="vh_ftt_test").reclaim()
+    rollback = SwitchClientEnvironmentOperator(task_id="rollback_app_domain", client="wandechu_app", environment="test")
+    context = make_context(rollback)
+
+    with pytest.raises(CutoverStepError, match="已被回收"):
+        rollback.execute(context)
+
+    assert audit_of(context) is None
+    assert [write["system"] for write in writes(rehearsal)] == ["remote_config", "ftt_test"]
+
+
+def test_rollback_dry_run_notes_the_refusal(rehearsal, make_context):
+    FttHook(ftt_conn_id="vh_ftt_test").reclaim()
+    rehearsal.put(
+        "/remote-config/clients/wandechu_app/modules/virtual_human",
+        headers={"Authorization": "Bearer rehearsal-operator-token"},
+        json={"settings": {"domain": PROD, "environment": "prod", "app_id": "wandechu_app-vh"},
+              "updated_by": "test", "change_key": "setup"},
+    ).raise_for_status()
+    rollback = SwitchClientEnvironmentOperator(task_id="rollback_app_domain", client="wandechu_app", environment="test")
+
+    record = rollback.execute(make_context(rollback, params={"dry_run": True}))
+
+    assert record["outcome"] == "dry_run"
+    assert "已被回收" in record["note"]
 
 
 def test_upgrade_prompt_changed_then_kept(rehearsal, make_context):
