@@ -12,8 +12,10 @@ export AIRFLOW__CORE__DAGS_FOLDER=$VH_ROOT/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER=$VH_ROOT/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__API__PORT=$VH_API_PORT
+# Loopback only: the stand-ins' control API under /rehearsal has no authentication.
+export AIRFLOW__API__HOST=127.0.0.1
 export AIRFLOW__API__BASE_URL=http://localhost:$VH_API_PORT
-export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://localhost:$VH_API_PORT/execution/
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$VH_API_PORT/execution/
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin,wangyu:admin,huangjingwei:user,chenanqi:user,luyiye:user,dingjian:user,luyuanwei:user,chenjian:user,suyingu:user
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-30}
 export PYTHONPATH=$VH_ROOT/plugins${PYTHONPATH:+:$PYTHONPATH}

@@ -117,3 +117,25 @@ def test_gate_and_logs_guarded(airflow):
         assert "system=gray_rules" in gray_log
     finally:
         client.request("PATCH", client.run_path(run_id), json={"state": "failed"})
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Return the local addresses of the sockets listening on ``port``, from /proc/net/tcp and tcp6."""
+    addresses = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A is TCP_LISTEN
+                addresses.add(address)
+    return addresses
+
+
+@pytest.mark.e2e
+def test_rehearsal_listens_on_loopback_only(airflow):
+    """The stand-ins' control API has no authentication, so the rehearsal api-server binds to 127.0.0.1 only."""
+    client, _, _ = airflow
+    port = int(client.base_url.rsplit(":", 1)[1])
+
+    # 0100007F is 127.0.0.1 in the kernel's byte order; 0.0.0.0 would be 00000000.
+    assert _listening_addresses(port) == {"0100007F"}
