@@ -33,6 +33,12 @@ def test_cutover_reaches_target_state(airflow):
     assert summary["state"] == "切换完成"
     outcomes = {record["task_id"]: (record["outcome"], record["try_number"]) for record in summary["records"]}
     assert summary["changes"] == len(CHANGING_TASKS), (outcomes, client.task_states(run_id))
+    board = client.request("GET", "/cutover-board/api/board", params={"run_id": run_id}).json()
+    assert board["run_state_label"] == "切换完成"
+    assert board["waiting"] == [] and board["failed"] == []
+    assert sorted(change["task_id"] for change in board["changes"] if change["outcome"] == "changed") == sorted(CHANGING_TASKS)
+    gate_answers = [task["gate"] for step in board["steps"] for task in step["tasks"] if task["gate"]]
+    assert {gate["by"] for gate in gate_answers} == {"卢一烨", "陈安棋", "黄经纬"}
 
     # Clearing every changing task after success must write nothing more.
     writes_before = stand_ins.write_count()

@@ -20,13 +20,21 @@ from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessE
 from airflow.api_fastapi.core_api.security import get_user
 from airflow.utils.session import create_session
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from vh_cutover.board import queries
 from vh_cutover.board.compose import RUN_STATE_LABELS, BoardComposer, dag_layout
 
 CUTOVER_DAG_ID = "vh_cutover_528"
+# The task whose return value holds the run's outcome in words (切换完成, 已回滚到测试环境, ...).
+SUMMARY_TASK_ID = "send_summary"
+# Airflow's own authentication errors, as the board's Chinese page shows them.
+AUTH_ERRORS = {
+    "Not authenticated": "请先登录 Airflow。",
+    "Token Expired": "登录已过期，请重新登录 Airflow。",
+    "Invalid JWT token": "登录凭据无效，请重新登录 Airflow。",
+}
 # The parts of a run the board shows; the caller needs read access to each.
 READ_ENTITIES = ("RUN", "TASK_INSTANCE", "HITL_DETAIL", "XCOM")
 
@@ -62,6 +70,12 @@ def create_app() -> FastAPI:
     app = FastAPI(title="虚拟人切换看板", docs_url=None, redoc_url=None, openapi_url=None)
     page = resources.files("vh_cutover.board").joinpath("page.html").read_text(encoding="utf-8")
 
+    @app.exception_handler(HTTPException)
+    async def chinese_errors(request: Request, error: HTTPException) -> JSONResponse:
+        detail = AUTH_ERRORS.get(error.detail, error.detail) if isinstance(error.detail, str) else error.detail
+        return JSONResponse({"detail": detail, "login": error.detail in AUTH_ERRORS}, status_code=error.status_code,
+                            headers=error.headers)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def board_page(request: Request) -> str:
         # The page has no data of its own; it fetches the routes below with the caller's token.
@@ -83,10 +97,10 @@ def create_app() -> FastAPI:
               run_id: Annotated[str | None, Query(max_length=250, description="运行的 run_id；不填则为最近一次运行")] = None,
               ) -> dict[str, Any]:
         authorize(user, dag_id)
-        if run_id is None:
+        if not run_id:
             latest = queries.recent_runs(dag_id, session, limit=1)
             if not latest:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"DAG {dag_id} 还没有任何运行。")
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"DAG {dag_id} 不存在，或还没有任何运行。")
             run_id = latest[0]["run_id"]
         found = queries.run_with_dag(dag_id, run_id, session)
         if found is None:
@@ -97,6 +111,7 @@ def create_app() -> FastAPI:
         return composer.compose(
             dag_layout(dag), run=run, instances=instances, gates=queries.gate_details(ti_ids, session),
             audits=queries.audit_records(dag_id, run_id, session),
+            outcome=queries.summary_state(dag_id, run_id, SUMMARY_TASK_ID, session),
         )
 
     return app

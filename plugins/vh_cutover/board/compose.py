@@ -134,7 +134,8 @@ class BoardComposer:
         return f"{path}/{page}" if page else path
 
     def compose(self, layout: list[BoardStep], *, run: Mapping[str, Any], instances: Mapping[str, Mapping[str, Any]],
-                gates: Mapping[str, Mapping[str, Any]], audits: Mapping[str, list[Mapping[str, Any]]]) -> dict[str, Any]:
+                gates: Mapping[str, Mapping[str, Any]], audits: Mapping[str, list[Mapping[str, Any]]],
+                outcome: str | None = None) -> dict[str, Any]:
         """
         Return the board of one run.
 
@@ -144,6 +145,8 @@ class BoardComposer:
         :param gates: per task id of a gate, its HITL detail: ``assignees``, ``created_at``,
             ``responded_at``, ``responded_by`` and ``chosen_options``.
         :param audits: per task id, the audit records the task published.
+        :param outcome: the run's outcome in words once it has one, such as ``已回滚到测试环境``;
+            it replaces the run state's label.
         """
         run_id = run["run_id"]
         steps, waiting, failed = [], [], []
@@ -184,7 +187,7 @@ class BoardComposer:
             "dag_id": self.dag_id,
             "run_id": run_id,
             "run_state": run.get("state"),
-            "run_state_label": RUN_STATE_LABELS.get(run.get("state"), run.get("state") or ""),
+            "run_state_label": outcome or RUN_STATE_LABELS.get(run.get("state"), run.get("state") or ""),
             "dry_run": bool(conf.get("dry_run")),
             "started": self.local_time(run.get("start_date")),
             "ended": self.local_time(run.get("end_date")),
@@ -198,9 +201,13 @@ class BoardComposer:
     def _gate(self, detail: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if not detail:
             return None
+        assignees = detail.get("assignees") or []
         responded_by = detail.get("responded_by")
+        if responded_by:
+            # The gate's own list carries display names that an auth manager's user may lack.
+            responded_by = next((user for user in assignees if user.get("id") == responded_by.get("id")), responded_by)
         return {
-            "people": _people(detail.get("assignees")),
+            "people": _people(assignees),
             "since": self.local_time(detail.get("created_at")),
             "answer": "、".join(detail.get("chosen_options") or []) or None,
             "by": _people([responded_by])[0] if responded_by else None,

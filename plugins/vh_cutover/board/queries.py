@@ -85,6 +85,18 @@ def gate_details(ti_ids: dict[str, Any], session: Session) -> dict[str, dict[str
     }
 
 
+def summary_state(dag_id: str, run_id: str, task_id: str, session: Session) -> str | None:
+    """Return the ``state`` field of a task's return value in the run, when it has one."""
+    from airflow.models.xcom import XComModel
+
+    row = session.execute(
+        select(XComModel.value).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id,
+                                      XComModel.task_id == task_id, XComModel.key == "return_value")
+    ).first()
+    value = XComModel.deserialize_value(row) if row is not None else None
+    return value.get("state") if isinstance(value, dict) and isinstance(value.get("state"), str) else None
+
+
 def audit_records(dag_id: str, run_id: str, session: Session) -> dict[str, list[dict[str, Any]]]:
     """Return the audit records every task of the run published, by task id."""
     from airflow.models.xcom import XComModel

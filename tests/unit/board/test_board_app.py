@@ -56,6 +56,8 @@ def fake_db(monkeypatch):
                         lambda dag_id, run_id, session: ({"preflight.check_systems": {"state": "success"}}, {}))
     monkeypatch.setattr(board_app.queries, "gate_details", lambda ti_ids, session: {})
     monkeypatch.setattr(board_app.queries, "audit_records", lambda dag_id, run_id, session: {})
+    monkeypatch.setattr(board_app.queries, "summary_state",
+                        lambda dag_id, run_id, task_id, session: "已回滚到测试环境" if run_id == "run-1" else None)
     monkeypatch.setattr(board_app, "dag_layout", lambda dag: LAYOUT)
 
 
@@ -92,10 +94,18 @@ def test_board_defaults_to_latest_run(auth, fake_db):
     assert {entity for _, entity, _, _ in auth.asked} == {"RUN", "TASK_INSTANCE", "HITL_DETAIL", "XCOM"}
 
 
-def test_board_of_named_run(auth, fake_db):
+def test_board_of_named_run_shows_outcome(auth, fake_db):
     response = client_as("wangyu").get("/api/board", params={"run_id": "run-1"})
 
-    assert response.json()["run_state_label"] == "失败"
+    assert response.json()["run_id"] == "run-1"
+    assert response.json()["run_state_label"] == "已回滚到测试环境"
+
+
+def test_empty_run_id_means_latest(auth, fake_db):
+    response = client_as("wangyu").get("/api/board", params={"run_id": ""})
+
+    assert response.json()["run_id"] == "run-2"
+    assert response.json()["run_state_label"] == "进行中"
 
 
 def test_runs_listed_newest_first(auth, fake_db):
@@ -117,11 +127,14 @@ def test_dag_without_runs_is_404(auth, fake_db):
     response = client_as("wangyu").get("/api/board", params={"dag_id": "other_dag"})
 
     assert response.status_code == 404
-    assert response.json()["detail"] == "DAG other_dag 还没有任何运行。"
+    assert response.json()["detail"] == "DAG other_dag 不存在，或还没有任何运行。"
 
 
-def test_anonymous_is_401(auth, fake_db):
-    assert client_as(None).get("/api/board").status_code == 401
+def test_anonymous_is_401_in_chinese(auth, fake_db):
+    response = client_as(None).get("/api/board")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "请先登录 Airflow。", "login": True}
     assert client_as(None).get("/api/runs").status_code == 401
 
 
@@ -130,3 +143,4 @@ def test_user_without_read_access_is_403(auth, fake_db):
 
     assert response.status_code == 403
     assert "没有查看" in response.json()["detail"]
+    assert response.json()["login"] is False

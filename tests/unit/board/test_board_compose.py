@@ -72,8 +72,9 @@ def test_waiting_gate_names_people_and_link():
 
 
 def test_answered_gate_shows_who_and_what():
+    # The auth manager's user has no display name; the gate's assignee list has it.
     answered = {**GATE, "responded_at": dt.datetime(2024, 5, 28, 2, 40, tzinfo=UTC),
-                "responded_by": {"id": "luyiye", "name": "卢一烨"}, "chosen_options": ["确认升级成功"]}
+                "responded_by": {"id": "luyiye", "name": "luyiye"}, "chosen_options": ["确认升级成功"]}
 
     board = composer().compose(LAYOUT, run=RUN, instances={"ftt_upgrade.confirm_ftt_upgrade": instance("success")},
                                gates={"ftt_upgrade.confirm_ftt_upgrade": answered}, audits={})
@@ -108,6 +109,14 @@ def test_changes_sorted_with_labels():
     assert board["changes"][1]["title"] == "后端接口发布生产"
     assert board["changes"][1]["outcome_label"] == "已修改"
     assert board["changes"][0]["outcome_label"] == "无需修改"
+
+
+def test_outcome_replaces_run_state_label():
+    board = composer().compose(LAYOUT, run={**RUN, "state": "success"}, instances={}, gates={}, audits={},
+                               outcome="已回滚到测试环境")
+
+    assert board["run_state"] == "success"
+    assert board["run_state_label"] == "已回滚到测试环境"
 
 
 def test_dry_run_and_run_state_labelled():
