@@ -35,7 +35,8 @@ def test_cutover_reaches_target_state(airflow):
     assert summary["changes"] == len(CHANGING_TASKS), (outcomes, client.task_states(run_id))
     board = client.request("GET", "/cutover-board/api/board", params={"run_id": run_id}).json()
     assert board["run_state_label"] == "切换完成"
-    assert board["waiting"] == [] and board["failed"] == []
+    assert board["waiting"] == []
+    assert board["failed"] == []
     assert sorted(change["task_id"] for change in board["changes"] if change["outcome"] == "changed") == sorted(CHANGING_TASKS)
     gate_answers = [task["gate"] for step in board["steps"] for task in step["tasks"] if task["gate"]]
     assert {gate["by"] for gate in gate_answers} == {"卢一烨", "陈安棋", "黄经纬"}

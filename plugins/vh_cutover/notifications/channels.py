@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,6 +166,22 @@ def _post_json(channel: str, conn_id: str, endpoint: str, body: dict[str, Any], 
     return document
 
 
+_HEADING = re.compile(r"^#{1,6}\s*", re.MULTILINE)
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+
+
+def plain_text(title: str, markdown: str) -> str:
+    """
+    Return a markdown message as plain text, for a channel that shows text as it is.
+
+    Heading marks and emphasis are dropped and a link becomes ``label：url``. The title leads
+    the text unless the message opens with a heading of its own.
+    """
+    text = _HEADING.sub("", _STRONG.sub(r"\1", _LINK.sub(r"\1：\2", markdown)))
+    return text if markdown.lstrip().startswith("#") else f"{title}\n\n{text}"
+
+
 def send_wecom(conn_id: str, title: str, text: str, recipients: Sequence[Recipient]) -> None:
     """
     Post a message to a WeCom group robot, mentioning recipients.
@@ -178,7 +195,8 @@ def send_wecom(conn_id: str, title: str, text: str, recipients: Sequence[Recipie
     if by_mobile:
         body: dict[str, Any] = {
             "msgtype": "text",
-            "text": {"content": f"{title}\n\n{text}", "mentioned_list": by_userid, "mentioned_mobile_list": by_mobile},
+            "text": {"content": plain_text(title, text), "mentioned_list": by_userid,
+                     "mentioned_mobile_list": by_mobile},
         }
     else:
         mentions = " ".join(f"<@{userid}>" for userid in by_userid)

@@ -65,10 +65,12 @@ def test_wecom_markdown_mentions_userid(robots):
 
 
 def test_wecom_text_when_mobile_only(robots):
-    channels.send_wecom("vh_wecom", "步骤开始", "### 步骤开始", [DINGJIAN, SUYINGU_BY_MOBILE])
+    markdown = "### 步骤开始\n\n**苏崯姑**，请处理。[查看任务](http://localhost:8080/dags/x)"
+    channels.send_wecom("vh_wecom", "步骤开始", markdown, [DINGJIAN, SUYINGU_BY_MOBILE])
 
     (body,) = _robot_bodies(robots, "wecom")
     assert body["msgtype"] == "text"
+    assert body["text"]["content"] == "步骤开始\n\n苏崯姑，请处理。查看任务：http://localhost:8080/dags/x"
     assert body["text"]["mentioned_list"] == ["dingjian"]
     assert body["text"]["mentioned_mobile_list"] == ["13800000008"]
 
@@ -112,3 +114,12 @@ def test_feishu_server_error_hides_token(robots):
 
     assert "503" in str(caught.value)
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(("markdown", "expected"), [
+    ("### 标题\n\n正文", "标题\n\n正文"),
+    ("正文 [日志](http://h/x)", "提醒\n\n正文 日志：http://h/x"),
+    ("- **王宇**：完成\n- 陈健：进行中", "提醒\n\n- 王宇：完成\n- 陈健：进行中"),
+])
+def test_plain_text_table(markdown, expected):
+    assert channels.plain_text("提醒", markdown) == expected
