@@ -14,6 +14,7 @@ python3 scripts/seed_passwords.py "$passwords"
 setsid airflow standalone > "$AIRFLOW_HOME/standalone.log" 2>&1 &
 airflow_pid=$!
 stop() {
+  trap - EXIT INT TERM
   echo "Stopping Airflow (process group $airflow_pid)..."
   kill -TERM -- "-$airflow_pid" 2>/dev/null || true
   for _ in $(seq 1 30); do kill -0 "$airflow_pid" 2>/dev/null || break; sleep 1; done
