@@ -129,7 +129,9 @@ def vh_cutover_528():
                 preflight_steps.reject_concurrent_run(
                     context["run_id"], preflight_steps.other_running_runs(context["ti"]),
                 )
-            except (CutoverParamsError, CutoverStepError) as error:
+            except CutoverParamsError as error:
+                raise AirflowFailException(f"{error} 请用正确的参数重新触发一次运行：清除此任务不会改变参数。") from error
+            except CutoverStepError as error:
                 raise AirflowFailException(str(error)) from error
             return {"dry_run": settings.dry_run, "clients": list(settings.clients)}
 

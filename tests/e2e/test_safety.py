@@ -211,4 +211,5 @@ def test_bad_input_rejected_end_to_end(cutover, case):
         reason = _task_log(client, run_id, "preflight.validate_params")
         expected = f"未知参数 ['{case.field}']" if case.field not in TITLES else f"参数 {case.field}（{TITLES[case.field]}）"
         assert expected in reason
+        assert "请用正确的参数重新触发一次运行" in reason
     assert _system_writes(stand_ins) == []
