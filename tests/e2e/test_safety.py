@@ -14,6 +14,7 @@ import pytest
 
 from airflow_client import DAG_ID, AirflowClient, StandIns
 from bad_inputs import BAD_INPUTS
+from scenario import CHANGING_TASKS
 from vh_cutover.params import build_params, invalid_message
 from vh_cutover.runtime import current_plan
 
@@ -22,15 +23,6 @@ pytestmark = pytest.mark.e2e
 PROD = "https://vh.ftt-rehearsal.example.com"
 TEST = "https://vh-test.ftt-rehearsal.example.com"
 CLIENTS = ("wandechu_app", "wandechu_2_0", "shadow_world")
-CHANGING_TASKS = [
-    "app_gray_rule.apply_gray_rule",
-    "wandechu_app.switch_app_domain",
-    "wandechu_2_0.switch_device_domain",
-    "backend.release_backend",
-    "shadow_world.switch_pta_backend",
-    "reclaim.reclaim_test_environment",
-    "device_prompt.set_upgrade_prompt",
-]
 ROLLBACK_TASKS = [
     "rollback.rollback_app_domain",
     "rollback.rollback_device_domain",

@@ -4,8 +4,8 @@ api-server, on the board's first request.
 
 The api-server mounts plugin applications with no Airflow authentication in front of them. So
 every data route resolves the caller from their Airflow token (the UI's cookie or a bearer
-header), then asks the auth manager whether they may read the DAG's runs, task instances, gates
-and XComs.
+header), then checks with the auth manager that they may read the DAG's runs, task instances,
+gates and XComs.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from vh_cutover.board import queries
 from vh_cutover.board.compose import RUN_STATE_LABELS, BoardComposer, dag_layout
 
 CUTOVER_DAG_ID = "vh_cutover_528"
-# The task whose return value holds the run's outcome in words (切换完成, 已回滚到测试环境, ...).
+# The task whose return value contains the run's outcome in words (切换完成, 已回滚到测试环境, ...).
 SUMMARY_TASK_ID = "send_summary"
 # Airflow's own authentication errors, as the board's Chinese page shows them.
 AUTH_ERRORS = {
