@@ -19,7 +19,7 @@ vh_rehearsal_connections() {
   if [ ! -s "$secrets/rehearsal-token" ]; then
     (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(24))' > "$secrets/rehearsal-token")
   fi
-  # DingTalk and Feishu robots sign their messages; the stand-ins check the signatures.
+  # DingTalk and Feishu robots sign their messages, and the stand-ins check the signatures.
   if [ ! -s "$secrets/robot-secrets" ]; then
     (umask 077; python3 -c 'import secrets; print("SEC" + secrets.token_hex(16)); print(secrets.token_urlsafe(16))' > "$secrets/robot-secrets")
   fi

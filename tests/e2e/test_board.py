@@ -1,6 +1,6 @@
 """
-The cutover board served by the api-server: what the coordinator sees of a run while it waits
-for the vendor and then for a person. An anonymous request gets 401.
+The cutover board served by the api-server: what it shows the coordinator of a run while the run
+waits for the vendor and then for a person. An anonymous request gets 401.
 """
 
 from __future__ import annotations

@@ -84,9 +84,9 @@ def step_state(states: Iterable[str | None]) -> str | None:
     every task is done, and skipped when every task was skipped.
     """
     states = list(states)
-    for wanted in ("failed", "upstream_failed", "awaiting_input"):
-        if wanted in states:
-            return wanted
+    for blocking in ("failed", "upstream_failed", "awaiting_input"):
+        if blocking in states:
+            return blocking
     if any(state in ACTIVE_STATES for state in states):
         return "running"
     if states and all(state == "skipped" for state in states):

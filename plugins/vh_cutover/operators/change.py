@@ -227,8 +227,8 @@ class SwitchClientEnvironmentOperator(RemoteConfigModuleOperator):
     """
     Point a client's virtual-human module at one FTT environment (domain and related settings).
 
-    The switch is refused while that environment reports itself reclaimed: a rollback after the
-    test environment was handed back would point the client at nothing.
+    The switch is rejected while that environment reports itself reclaimed, because a rollback
+    after the test environment was handed back would point the client at nothing.
 
     :param environment: ``prod`` for the cutover, ``test`` for a rollback.
     :param ftt_conn_id: connection of that FTT environment; by default the environment's own.

@@ -70,9 +70,10 @@ class BackendReleaseOperator(BaseOperator):
         key = f"{change_key(context)}/{self.action}/{target}"
 
         if before == target:
-            # The job of an earlier try (its key, or the key with a try suffix) finished after that
-            # try died; the version it replaced is the service's previous one, which a rollback needs.
-            if str(deployed.get("deployed_by_key") or "").startswith(key):
+            # The job of an earlier try (its key, or the key with a try suffix) finished after that try
+            # died. The version it replaced is the service's previous one, which a rollback needs.
+            deployed_by = str(deployed.get("deployed_by_key") or "")
+            if deployed_by == key or deployed_by.startswith(f"{key}/"):
                 outcome, before = "applied_by_earlier_try", deployed.get("previous_version")
             else:
                 outcome = "no_change"

@@ -25,10 +25,10 @@ LAYOUT = [BoardStep("preflight", "预检与计划通知", (BoardTask("preflight.
 class FakeAuthManager:
     def __init__(self, allowed: set[str]) -> None:
         self.allowed = allowed
-        self.asked = []
+        self.requests = []
 
     def is_authorized_dag(self, *, method, access_entity, details, user):
-        self.asked.append((method, access_entity.name, details.id, user.login))
+        self.requests.append((method, access_entity.name, details.id, user.login))
         return user.login in self.allowed
 
 
@@ -91,7 +91,7 @@ def test_board_defaults_to_latest_run(auth, fake_db):
     assert board["dry_run"] is True
     assert board["steps"][0]["tasks"][0]["state_label"] == "完成"
     assert board["steps"][0]["tasks"][0]["link"].startswith("/dags/vh_cutover_528/runs/run-2/")
-    assert {entity for _, entity, _, _ in auth.asked} == {"RUN", "TASK_INSTANCE", "HITL_DETAIL", "XCOM"}
+    assert {entity for _, entity, _, _ in auth.requests} == {"RUN", "TASK_INSTANCE", "HITL_DETAIL", "XCOM"}
 
 
 def test_board_of_named_run_shows_outcome(auth, fake_db):
